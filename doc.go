@@ -1,0 +1,30 @@
+// Package iostrat is the contract of the iostrat suite: the interfaces every
+// concurrency strategy implements so the same workloads can drive all of them,
+// and nothing else. It holds no strategy code.
+//
+// iostrat compares four ways a program can handle concurrent work and I/O:
+//
+//	goroutine   impl/goroutine   blocking code on green threads (Go net, netpoller)
+//	callback    impl/callback    a readiness event loop calling functions (libuv, Redis ae, gnet)
+//	futures     impl/futures     lazy state machines polled by an executor, vtable wakers (Rust)
+//	iocp        impl/iocp_style  submit an operation with a buffer, reap its completion (IOCP, io_uring)
+//
+// Each strategy package is a small library in its own model plus an adapter
+// that implements [Strategy]. The contract is made of workloads with exact
+// semantics — parameters in, a verifiable result out — that each strategy
+// implements in its own idiom: [Dispatcher] (spawn, chain, inject, yield),
+// [Waker] (ping-pong, external wake, fan-out), [TimerRunner] and [Server].
+// Protocols are sans-I/O [Handler]s written once (internal/proto), so
+// strategies differ only in how they move bytes and schedule work.
+//
+// Layers, imports pointing down only:
+//
+//	cmd/iostrat         command: list, serve, load, report
+//	bench, iostrattest  workloads as testing.B benchmarks; the conformance suite
+//	iostrat (this)      the contract
+//	impl/*              the strategies; never import each other or bench
+//	internal/*          protocol state machines and shared syscall helpers
+//
+// The list of registered strategies lives in internal/registry: adding a
+// strategy is one package plus one line there.
+package iostrat
