@@ -1,6 +1,7 @@
 package iostrat
 
 import (
+	"fmt"
 	"net"
 	"time"
 )
@@ -10,8 +11,8 @@ import (
 type Dispatcher interface {
 	// Spawn starts n tasks from inside the runtime (from a task, callback or
 	// completion handler already running on it) and waits until all have
-	// run. Task i, for i in [0, n), adds i to a sum; Spawn returns the sum,
-	// which is n*(n-1)/2 when every task ran exactly once.
+	// run. Task i, for i in [0, n), adds i+1 to a sum; Spawn returns the
+	// sum, which is n*(n+1)/2 when every task ran exactly once.
 	// Anchors: tokio spawn_many, Go CreateGoroutines.
 	Spawn(n int) (sum uint64, err error)
 
@@ -24,8 +25,8 @@ type Dispatcher interface {
 	// Inject starts producers OS threads outside the runtime (see
 	// [OnThreads]) that together submit n tasks into the runtime through
 	// its cross-thread entry point; producer p submits the indices i with
-	// i%producers == p, in increasing order. Task i adds i to a sum; Inject
-	// returns the sum once every task has run: n*(n-1)/2.
+	// i%producers == p, in increasing order. Task i adds i+1 to a sum;
+	// Inject returns the sum once every task has run: n*(n+1)/2.
 	// Anchors: tokio remote_spawn, libuv async_pummel.
 	Inject(producers, n int) (sum uint64, err error)
 
@@ -114,6 +115,21 @@ type TimerSpec struct {
 	Lateness []time.Duration
 }
 
+// Validate reports a spec no runtime can run: a negative count or
+// horizon, or a Lateness slice of the wrong length. Every runtime checks it
+// before arming anything.
+func (s TimerSpec) Validate() error {
+	switch {
+	case s.Count < 0:
+		return fmt.Errorf("iostrat: timer count %d < 0", s.Count)
+	case s.Horizon < 0:
+		return fmt.Errorf("iostrat: timer horizon %v < 0", s.Horizon)
+	case s.Lateness != nil && len(s.Lateness) != s.Count:
+		return fmt.Errorf("iostrat: %d lateness slots for %d timers", len(s.Lateness), s.Count)
+	}
+	return nil
+}
+
 // TimerResult reports what happened to a timer workload's timers.
 // Fired+Cancelled == Count.
 type TimerResult struct {
@@ -137,6 +153,23 @@ type Server interface {
 	// p. It returns at once; connections are served until the returned
 	// Service or the runtime is closed. Strategies that bypass net.Conn
 	// take the listener's socket over; the caller must not use ln again.
+	//
+	// Every strategy moves bytes with the same rules, so only the model
+	// differs:
+	//   - output is written at once when nothing is queued; the rest waits
+	//     for writability;
+	//   - a connection whose queued output exceeds Options.HighWater is not
+	//     read until it drains below half (backpressure);
+	//   - end of stream from the client (a half-close) means: write what is
+	//     queued, then close;
+	//   - when the server ends a connection (CloseAfterWrite, service close)
+	//     it writes the queued output, shuts down its sending side and reads
+	//     and discards input until the client closes or DrainTimeout passes
+	//     (a lingering close, as net/http does): closing a socket with
+	//     unread input makes the kernel send a reset that can destroy the
+	//     response before the client reads it;
+	//   - a client that resets or vanishes mid-response ends its connection
+	//     quietly; the service keeps serving the others.
 	Serve(ln net.Listener, p Protocol) (Service, error)
 }
 

@@ -1,0 +1,270 @@
+package goroutine
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"iostrat"
+)
+
+// Spawn starts n goroutines and joins them with a WaitGroup.
+func (rt *goRuntime) Spawn(n int) (uint64, error) {
+	if err := rt.check(); err != nil {
+		return 0, err
+	}
+	var sum atomic.Uint64
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := range n {
+		go func() {
+			sum.Add(uint64(i + 1))
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+	rt.tasks.Add(uint64(n))
+	return sum.Load(), nil
+}
+
+// Chain starts a goroutine that starts the next, depth deep; the last
+// reports on a channel.
+func (rt *goRuntime) Chain(depth int) (int, error) {
+	if err := rt.check(); err != nil {
+		return 0, err
+	}
+	if depth <= 0 {
+		return 0, nil
+	}
+	done := make(chan int, 1)
+	var step func(k int)
+	step = func(k int) {
+		if k == depth {
+			done <- k
+			return
+		}
+		go step(k + 1)
+	}
+	go step(1)
+	ran := <-done
+	rt.tasks.Add(uint64(depth))
+	return ran, nil
+}
+
+// Inject has outside OS threads start the goroutines; `go` is Go's
+// cross-thread spawn.
+func (rt *goRuntime) Inject(producers, n int) (uint64, error) {
+	if err := rt.check(); err != nil {
+		return 0, err
+	}
+	if producers <= 0 {
+		producers = 1
+	}
+	var sum atomic.Uint64
+	var wg sync.WaitGroup
+	wg.Add(n)
+	iostrat.OnThreads(producers, func(p int) {
+		for i := p; i < n; i += producers {
+			go func() {
+				sum.Add(uint64(i + 1))
+				wg.Done()
+			}()
+		}
+	})
+	wg.Wait()
+	rt.tasks.Add(uint64(n))
+	return sum.Load(), nil
+}
+
+// Yield starts tasks goroutines that each call runtime.Gosched yields times.
+func (rt *goRuntime) Yield(tasks, yields int) (uint64, error) {
+	if err := rt.check(); err != nil {
+		return 0, err
+	}
+	var total atomic.Uint64
+	var wg sync.WaitGroup
+	wg.Add(tasks)
+	for range tasks {
+		go func() {
+			defer wg.Done()
+			for range yields {
+				runtime.Gosched()
+			}
+			total.Add(uint64(yields))
+		}()
+	}
+	wg.Wait()
+	rt.tasks.Add(uint64(tasks))
+	return total.Load(), nil
+}
+
+// PingPong passes a token over two unbuffered channels.
+func (rt *goRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error) {
+	if err := rt.check(); err != nil {
+		return 0, err
+	}
+	ping, pong := make(chan struct{}), make(chan struct{})
+	lock := mode == iostrat.CrossThread
+	var stopHog atomic.Bool
+	var hog sync.WaitGroup
+	if mode == iostrat.Hog {
+		hog.Add(1)
+		go func() {
+			defer hog.Done()
+			var sink uint64
+			for !stopHog.Load() {
+				sink += iostrat.Burn(iostrat.HogChunk)
+				runtime.Gosched()
+			}
+			_ = sink
+		}()
+	}
+	done := make(chan int)
+	go func() { // B: answers every ping
+		if lock {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+		}
+		for range rounds {
+			<-ping
+			pong <- struct{}{}
+		}
+	}()
+	go func() { // A: starts every round and counts it
+		if lock {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+		}
+		completed := 0
+		for range rounds {
+			ping <- struct{}{}
+			<-pong
+			completed++
+		}
+		done <- completed
+	}()
+	completed := <-done
+	stopHog.Store(true)
+	hog.Wait()
+	spawned := uint64(2)
+	if mode == iostrat.Hog {
+		spawned++
+	}
+	rt.tasks.Add(spawned)
+	rt.wakes.Add(2 * uint64(completed))
+	return completed, nil
+}
+
+// WakeExternal parks a goroutine on a channel that an outside OS thread
+// sends on.
+func (rt *goRuntime) WakeExternal(rounds int) (int, error) {
+	if err := rt.check(); err != nil {
+		return 0, err
+	}
+	wake := make(chan struct{})
+	baton := iostrat.NewBaton()
+	acked := make(chan int, 1)
+	go func() {
+		n := 0
+		for range rounds {
+			<-wake
+			n++
+			baton.Pass()
+		}
+		acked <- n
+	}()
+	iostrat.OnThreads(1, func(int) {
+		for range rounds {
+			wake <- struct{}{}
+			baton.Wait()
+		}
+	})
+	n := <-acked
+	rt.tasks.Add(1)
+	rt.wakes.Add(uint64(n))
+	return n, nil
+}
+
+// FanOut wakes waiters goroutines with sync.Cond.Broadcast, once per round.
+func (rt *goRuntime) FanOut(waiters, rounds int) (uint64, error) {
+	if err := rt.check(); err != nil {
+		return 0, err
+	}
+	var (
+		mu    sync.Mutex
+		cond  = sync.NewCond(&mu)
+		gen   int // rounds fired so far
+		acks  sync.WaitGroup
+		wakes atomic.Uint64
+		wg    sync.WaitGroup
+	)
+	wg.Add(waiters)
+	for range waiters {
+		go func() {
+			defer wg.Done()
+			mu.Lock()
+			for seen := range rounds {
+				for gen <= seen {
+					cond.Wait()
+				}
+				wakes.Add(1)
+				acks.Done()
+			}
+			mu.Unlock()
+		}()
+	}
+	for range rounds {
+		acks.Add(waiters)
+		mu.Lock()
+		gen++
+		cond.Broadcast()
+		mu.Unlock()
+		acks.Wait()
+	}
+	wg.Wait()
+	rt.tasks.Add(uint64(waiters))
+	rt.wakes.Add(uint64(waiters * rounds))
+	return wakes.Load(), nil
+}
+
+// Timers arms time.AfterFunc timers and cancels with Stop.
+func (rt *goRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) {
+	if err := rt.check(); err != nil {
+		return iostrat.TimerResult{}, err
+	}
+	if err := spec.Validate(); err != nil {
+		return iostrat.TimerResult{}, err
+	}
+	var (
+		fired atomic.Int64
+		wg    sync.WaitGroup
+		res   iostrat.TimerResult
+	)
+	timers := make([]*time.Timer, spec.Count)
+	wg.Add(spec.Count)
+	start := time.Now()
+	for i := range spec.Count {
+		deadline := start.Add(spec.Horizon * time.Duration(i+1) / time.Duration(spec.Count))
+		timers[i] = time.AfterFunc(time.Until(deadline), func() {
+			late := time.Since(deadline)
+			if spec.Lateness != nil {
+				spec.Lateness[i] = late
+			}
+			fired.Add(1)
+			wg.Done()
+		})
+	}
+	if spec.CancelEvery > 0 {
+		for i := 0; i < spec.Count; i += spec.CancelEvery {
+			if timers[i].Stop() {
+				res.Cancelled++
+				wg.Done()
+			}
+		}
+	}
+	wg.Wait()
+	res.Fired = int(fired.Load())
+	rt.tasks.Add(uint64(res.Fired))
+	return res, nil
+}
