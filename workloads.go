@@ -101,8 +101,11 @@ type Wakeups interface {
 type TimerSpec struct {
 	// Count is the number of timers armed, all from inside the runtime.
 	Count int
-	// Horizon spreads deadlines: timer i is due at start+Horizon*(i+1)/Count,
-	// where start is taken once before the first timer is armed.
+	// Horizon spreads delays: timer i is armed with the delay
+	// Horizon*(i+1)/Count, and its deadline is the moment it was armed plus
+	// that delay — what every timer API promises. (Deadlines are not taken
+	// from one start time, so the time spent arming many timers does not
+	// count as lateness.)
 	Horizon time.Duration
 	// CancelEvery, if positive, cancels every timer with
 	// i%CancelEvery == 0, once all timers are armed. A cancel that loses

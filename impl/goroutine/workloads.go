@@ -243,10 +243,10 @@ func (rt *goRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error)
 	)
 	timers := make([]*time.Timer, spec.Count)
 	wg.Add(spec.Count)
-	start := time.Now()
 	for i := range spec.Count {
-		deadline := start.Add(spec.Horizon * time.Duration(i+1) / time.Duration(spec.Count))
-		timers[i] = time.AfterFunc(time.Until(deadline), func() {
+		delay := spec.Horizon * time.Duration(i+1) / time.Duration(spec.Count)
+		deadline := time.Now().Add(delay)
+		timers[i] = time.AfterFunc(delay, func() {
 			late := time.Since(deadline)
 			if spec.Lateness != nil {
 				spec.Lateness[i] = late

@@ -1,0 +1,106 @@
+package bench
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+
+	"iostrat"
+)
+
+// Dispatch workloads: what it costs to start a unit of work and run it.
+const (
+	spawnTasks  = 10_000 // tokio benches/rt_current_thread.rs spawn_many; Go CreateGoroutines
+	chainDepth  = 1_000  // tokio chained_spawn
+	injectTotal = 12_800 // tokio remote_spawn pushes 12,800 tasks from outside threads
+	yieldTasks  = 200    // tokio yield_many: 200 tasks ...
+	yieldEach   = 1_000  // ... each yielding 1,000 times
+)
+
+var injectProducers = []int{1, 2, 4, 8} // libuv async_pummel uses 1, 2, 4, 8 threads
+
+// indexSum is what Spawn and Inject return when tasks 0..n-1 each ran once.
+func indexSum(n int) uint64 { return uint64(n) * uint64(n+1) / 2 }
+
+func BenchmarkSpawn(b *testing.B) {
+	n := size(spawnTasks, 1_000)
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		b.Run("tasks="+strconv.Itoa(n), func(b *testing.B) {
+			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+				measure(b, rt, unitTask, n, func() error {
+					sum, err := rt.Spawn(n)
+					if err == nil && sum != indexSum(n) {
+						err = fmt.Errorf("Spawn(%d) = %d, want %d", n, sum, indexSum(n))
+					}
+					return err
+				})
+			})
+		})
+	})
+}
+
+func BenchmarkChain(b *testing.B) {
+	depth := size(chainDepth, 100)
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		b.Run("depth="+strconv.Itoa(depth), func(b *testing.B) {
+			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+				measure(b, rt, unitTask, depth, func() error {
+					ran, err := rt.Chain(depth)
+					if err == nil && ran != depth {
+						err = fmt.Errorf("Chain(%d) ran %d", depth, ran)
+					}
+					return err
+				})
+			})
+		})
+	})
+}
+
+func BenchmarkInject(b *testing.B) {
+	n := size(injectTotal, 1_280)
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		for _, p := range injectProducers {
+			b.Run(fmt.Sprintf("producers=%d/tasks=%d", p, n), func(b *testing.B) {
+				withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+					measure(b, rt, unitTask, n, func() error {
+						sum, err := rt.Inject(p, n)
+						if err == nil && sum != indexSum(n) {
+							err = fmt.Errorf("Inject(%d, %d) = %d, want %d", p, n, sum, indexSum(n))
+						}
+						return err
+					})
+				})
+			})
+		}
+	})
+}
+
+func BenchmarkYield(b *testing.B) {
+	tasks, each := yieldTasks, size(yieldEach, 100)
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		b.Run(fmt.Sprintf("tasks=%d/yields=%d", tasks, each), func(b *testing.B) {
+			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+				measure(b, rt, unitYield, tasks*each, func() error {
+					total, err := rt.Yield(tasks, each)
+					if err == nil && total != uint64(tasks*each) {
+						err = fmt.Errorf("Yield(%d, %d) = %d", tasks, each, total)
+					}
+					return err
+				})
+			})
+		})
+	})
+}
+
+// BenchmarkHarness is the baseline: the same measurement loop around a call
+// that does nothing, per call. Every other figure includes this overhead
+// once per call (not per unit).
+func BenchmarkHarness(b *testing.B) {
+	b.Run("impl=none", func(b *testing.B) {
+		var calls int
+		measure(b, nil, unitCall, 1, func() error {
+			calls++
+			return nil
+		})
+	})
+}

@@ -1,0 +1,50 @@
+// Package bench holds the shared testing.B workloads. Every benchmark
+// ranges over the strategies in internal/registry and names its
+// sub-benchmarks only with key=value parts, strategy first:
+//
+//	BenchmarkPingPong/impl=futures/mode=cross
+//
+// so `go tool benchstat -col /impl` sets the strategies side by side. Run
+// them with
+//
+//	go test -run '^$' -bench . ./bench            # the full catalogue
+//	go test -run '^$' -bench . -short ./bench     # smaller parameters, a smoke run
+//	go test -run '^$' -bench . -cpu 1,2 ./bench   # GOMAXPROCS as a column
+//
+// # Workloads
+//
+// Parameters are named constants at the top of each file, with the public
+// benchmark each mirrors, so per-unit figures line up with those anchors.
+//
+//	Spawn        tasks=10000          spawn N empty tasks from inside the runtime, join all (tokio spawn_many)
+//	Chain        depth=1000           each task spawns the next (tokio chained_spawn)
+//	Inject       producers=P/tasks=N  P outside OS threads push N tasks in total (tokio remote_spawn, libuv async_pummel)
+//	Yield        tasks=200/yields=1000  self-wake and reschedule (tokio yield_many)
+//	PingPong     mode=same|cross|hog  two tasks alternate through the model's wake primitive (tokio ping_pong, Go ChanSync, PingPongHog)
+//	WakeExternal rounds=1000          a plain OS thread wakes a parked task (libuv async1, Go netpollBreak)
+//	FanOut       waiters=K            one event wakes K waiters (tokio sync_notify, Go Cond)
+//	Timers       op=arm-cancel|fire   timer insert+cancel cost; firing and lateness (libuv million_timers)
+//	Harness      impl=none            the measurement loop around an empty call: the baseline
+//
+// Each strategy runs a fresh runtime per leaf benchmark, started with zero
+// Options (loops follow GOMAXPROCS); a strategy that cannot run on this
+// machine is skipped with its reason and reads n/a.
+//
+// # Units
+//
+// ns/op, B/op and allocs/op are per b.Loop iteration, that is per workload
+// call, and each call does a fixed batch of units (10,000 tasks, 1,000
+// rounds, …), verified before the next call. The per-unit figures divide by
+// the units done:
+//
+//	ns/task, ns/yield, ns/round, ns/wake, ns/timer   time per unit of work
+//	allocs/<unit>                                      heap allocations per unit (whole process)
+//	<counter>/<unit>                                   each Stats counter the runtime keeps, per unit:
+//	                                                   tasks, polls, wakes, spurious-wakes, callbacks,
+//	                                                   completions, parks, epoll-waits, epoll-ctls, enters,
+//	                                                   reads, writes, accepts, eventfd-writes, eventfd-reads
+//	syscalls/<unit>                                    the kept syscall counters' total
+//	p50-ns, p99-ns, p99.9-ns, max-ns                   latency percentiles (nearest rank)
+//
+// A counter a runtime does not keep is not reported (n/a), never zero.
+package bench

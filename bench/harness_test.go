@@ -1,0 +1,94 @@
+package bench
+
+import (
+	"errors"
+	"runtime"
+	"testing"
+
+	"iostrat"
+	"iostrat/internal/registry"
+)
+
+// forEachStrategy runs f once per registered strategy as the sub-benchmark
+// impl=<name>, so `benchstat -col /impl` puts strategies side by side.
+func forEachStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
+	for _, s := range registry.All() {
+		b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
+	}
+}
+
+// withRuntime starts a fresh runtime of s for one leaf benchmark and
+// closes it afterwards; a strategy that cannot run here is skipped with its
+// reason (the report prints n/a), never faked.
+func withRuntime(b *testing.B, s iostrat.Strategy, o iostrat.Options, f func(rt iostrat.Runtime)) {
+	rt, err := s.Start(o)
+	if errors.Is(err, errors.ErrUnsupported) {
+		b.Skip(err)
+	}
+	if err != nil {
+		b.Fatalf("Start %s: %v", s.Name(), err)
+	}
+	defer func() {
+		if err := rt.Close(); err != nil {
+			b.Errorf("Close %s: %v", s.Name(), err)
+		}
+	}()
+	f(rt)
+}
+
+// measure runs call in a b.Loop; every call does perCall units of work and
+// verifies its own result. After the loop it reports the per-unit time,
+// allocations and every counter the runtime keeps, per unit, so a reader
+// can see why one strategy is faster than another. rt may be nil (the
+// harness baseline).
+func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call func() error) {
+	b.ReportAllocs()
+	var before iostrat.Stats
+	if rt != nil {
+		before = rt.Stats()
+	}
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for b.Loop() {
+		if err := call(); err != nil {
+			if errors.Is(err, errors.ErrUnsupported) {
+				b.Skip(err)
+			}
+			b.Fatal(err)
+		}
+	}
+	elapsed := b.Elapsed()
+	runtime.ReadMemStats(&m1)
+	units := float64(b.N) * float64(perCall)
+	if units == 0 {
+		return
+	}
+	b.ReportMetric(float64(elapsed.Nanoseconds())/units, perNanos+unit)
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/units, perAllocs+unit)
+	if rt != nil {
+		reportStats(b, rt.Stats().Sub(before), units, unit)
+	}
+}
+
+// reportStats reports each kept counter divided by units, as
+// "<counter>/<unit>", and the kept syscall counters' total as
+// "syscalls/<unit>". Counters a runtime does not keep are not reported, so
+// they read n/a rather than zero.
+func reportStats(b *testing.B, d iostrat.Stats, units float64, unit string) {
+	for _, c := range iostrat.Counters() {
+		if v, ok := d.Get(c); ok {
+			b.ReportMetric(float64(v)/units, c.String()+"/"+unit)
+		}
+	}
+	if total, ok := d.Syscalls(); ok {
+		b.ReportMetric(float64(total)/units, perSyscall+unit)
+	}
+}
+
+// size picks the full or the -short value of a workload parameter.
+func size(full, short int) int {
+	if testing.Short() {
+		return short
+	}
+	return full
+}

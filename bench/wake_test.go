@@ -1,0 +1,74 @@
+package bench
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+
+	"iostrat"
+)
+
+// Wake workloads: what it costs to wake a waiting task.
+const (
+	pingPongRounds = 1_000 // rounds per call; tokio ping_pong does 1,000 per iteration
+	wakeRounds     = 1_000 // external wakes per call; libuv async1 counts round trips
+	fanOutRounds   = 100   // events per call
+)
+
+var fanOutWaiters = []int{1, 8, 64, 512} // tokio sync_notify and Go's Cond benchmarks span these
+
+func BenchmarkPingPong(b *testing.B) {
+	rounds := size(pingPongRounds, 200)
+	modes := []iostrat.PingPongMode{iostrat.SameThread, iostrat.CrossThread, iostrat.Hog}
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		for _, mode := range modes {
+			b.Run("mode="+mode.String(), func(b *testing.B) {
+				withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+					measure(b, rt, unitRound, rounds, func() error {
+						got, err := rt.PingPong(rounds, mode)
+						if err == nil && got != rounds {
+							err = fmt.Errorf("PingPong(%d, %v) = %d", rounds, mode, got)
+						}
+						return err
+					})
+				})
+			})
+		}
+	})
+}
+
+func BenchmarkWakeExternal(b *testing.B) {
+	rounds := size(wakeRounds, 200)
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		b.Run("rounds="+strconv.Itoa(rounds), func(b *testing.B) {
+			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+				measure(b, rt, unitWake, rounds, func() error {
+					acked, err := rt.WakeExternal(rounds)
+					if err == nil && acked != rounds {
+						err = fmt.Errorf("WakeExternal(%d) = %d", rounds, acked)
+					}
+					return err
+				})
+			})
+		})
+	})
+}
+
+func BenchmarkFanOut(b *testing.B) {
+	rounds := size(fanOutRounds, 20)
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		for _, k := range fanOutWaiters {
+			b.Run("waiters="+strconv.Itoa(k), func(b *testing.B) {
+				withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+					measure(b, rt, unitWake, k*rounds, func() error {
+						wakes, err := rt.FanOut(k, rounds)
+						if err == nil && wakes != uint64(k*rounds) {
+							err = fmt.Errorf("FanOut(%d, %d) = %d", k, rounds, wakes)
+						}
+						return err
+					})
+				})
+			})
+		}
+	})
+}
