@@ -40,8 +40,8 @@ func withRuntime(b *testing.B, s iostrat.Strategy, o iostrat.Options, f func(rt 
 // verifies its own result. After the loop it reports the per-unit time,
 // allocations and every counter the runtime keeps, per unit, so a reader
 // can see why one strategy is faster than another. rt may be nil (the
-// harness baseline).
-func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call func() error) {
+// harness baseline). It returns the nanoseconds per unit.
+func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call func() error) float64 {
 	b.ReportAllocs()
 	var before iostrat.Stats
 	if rt != nil {
@@ -61,12 +61,21 @@ func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call fu
 	runtime.ReadMemStats(&m1)
 	units := float64(b.N) * float64(perCall)
 	if units == 0 {
-		return
+		return 0
 	}
-	b.ReportMetric(float64(elapsed.Nanoseconds())/units, perNanos+unit)
+	perUnit := float64(elapsed.Nanoseconds()) / units
+	b.ReportMetric(perUnit, perNanos+unit)
 	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/units, perAllocs+unit)
 	if rt != nil {
 		reportStats(b, rt.Stats().Sub(before), units, unit)
+	}
+	return perUnit
+}
+
+// reportRate reports a per-second rate from a per-unit time.
+func reportRate(b *testing.B, nsPerUnit float64, unit string) {
+	if nsPerUnit > 0 {
+		b.ReportMetric(1e9/nsPerUnit, unit)
 	}
 }
 

@@ -90,3 +90,9 @@ func (n *Notifier) Close() error {
 	}
 	return nil
 }
+
+// Rearm re-arms Signal after the eventfd was read on the loop's behalf by
+// someone else (an io_uring read kept armed on it), which leaves nothing
+// for Drain to read. Call it when that read completes, before looking at
+// the work the wake-up announced, for the reason given in Drain.
+func (n *Notifier) Rearm() { n.pending.Store(false) }

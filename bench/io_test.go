@@ -1,0 +1,162 @@
+package bench
+
+import (
+	"fmt"
+	"net"
+	"testing"
+
+	"iostrat"
+	"iostrat/internal/loadgen"
+	"iostrat/internal/proto"
+)
+
+// I/O workloads over loopback TCP. The client is internal/loadgen, the
+// same for every strategy, in this process: on a 2-core machine client and
+// server share the CPUs, which every strategy pays alike.
+const (
+	echoRounds   = 20      // round trips per connection per call
+	pumpFrame    = 1 << 20 // bytes per sink frame (libuv pump moves 64 KiB writes; frames are acked)
+	pumpFrames   = 8       // frames per connection per call
+	httpBursts   = 20      // bursts per connection per call
+	churnPerCall = 100     // connections opened, used and closed per call
+	churnWorkers = 4       // concurrent churning clients (Go TCP4OneShot runs GOMAXPROCS-parallel)
+)
+
+var (
+	echoConns   = []int{1, 16, 256}            // libuv ping_pongs uses 1; Go TCP4Persistent many
+	echoSizes   = []int{64, 1 << 10, 16 << 10} // 64 B to 16 KiB
+	pumpConns   = []int{1, 8}                  // libuv pump: 1 and 100 streams, scaled to 2 cores
+	httpConns   = []int{16, 256}               // TechEmpower plaintext runs 256+; 16 is the light case
+	httpDepths  = []int{1, 16}                 // TechEmpower plaintext pipelines 16
+	churnProtos = []string{"echo", "http"}     // one echo or one GET per connection
+	_           = []iostrat.Protocol{proto.Echo{}, proto.HTTP{}, proto.Sink{}}
+)
+
+// withServer starts a runtime of s, serves p on a fresh loopback port and
+// runs f with the address.
+func withServer(b *testing.B, s iostrat.Strategy, p iostrat.Protocol, f func(rt iostrat.Runtime, addr string)) {
+	withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		svc, err := rt.Serve(ln, p)
+		if err != nil {
+			b.Fatalf("Serve: %v", err)
+		}
+		defer svc.Close()
+		f(rt, svc.Addr().String())
+	})
+}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+// BenchmarkEcho: every connection does round trips of size bytes, written
+// while the reply is read and checked byte for byte.
+func BenchmarkEcho(b *testing.B) {
+	rounds := size(echoRounds, 5)
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		for _, conns := range echoConns {
+			for _, sz := range echoSizes {
+				b.Run(fmt.Sprintf("conns=%d/size=%s", conns, sizeName(sz)), func(b *testing.B) {
+					withServer(b, s, proto.Echo{}, func(rt iostrat.Runtime, addr string) {
+						e, err := loadgen.DialEcho(addr, conns, sz)
+						if err != nil {
+							b.Fatal(err)
+						}
+						defer e.Close()
+						b.SetBytes(int64(sz * conns * rounds))
+						measure(b, rt, unitMsg, conns*rounds, func() error { return e.Run(rounds) })
+					})
+				})
+			}
+		}
+	})
+}
+
+// BenchmarkPump: bulk one-way transfer; the server acknowledges each frame
+// with its length and hash (proto.Sink), so the client knows every byte
+// arrived.
+func BenchmarkPump(b *testing.B) {
+	frames := size(pumpFrames, 2)
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		for _, conns := range pumpConns {
+			b.Run(fmt.Sprintf("conns=%d/frame=%s", conns, sizeName(pumpFrame)), func(b *testing.B) {
+				withServer(b, s, proto.Sink{}, func(rt iostrat.Runtime, addr string) {
+					p, err := loadgen.DialPump(addr, conns, pumpFrame)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer p.Close()
+					b.SetBytes(int64(pumpFrame * frames * conns))
+					measure(b, rt, unitMsg, frames*conns, func() error {
+						n, err := p.Run(frames)
+						if err == nil && n != int64(pumpFrame*frames*conns) {
+							err = fmt.Errorf("pump moved %d bytes, want %d", n, pumpFrame*frames*conns)
+						}
+						return err
+					})
+				})
+			})
+		}
+	})
+}
+
+// BenchmarkHTTP: HTTP/1.1 plaintext, every response parsed and checked.
+func BenchmarkHTTP(b *testing.B) {
+	bursts := size(httpBursts, 5)
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		for _, conns := range httpConns {
+			for _, depth := range httpDepths {
+				b.Run(fmt.Sprintf("conns=%d/pipeline=%d", conns, depth), func(b *testing.B) {
+					withServer(b, s, proto.HTTP{}, func(rt iostrat.Runtime, addr string) {
+						h, err := loadgen.DialHTTP(addr, conns, depth)
+						if err != nil {
+							b.Fatal(err)
+						}
+						defer h.Close()
+						want := uint64(conns * depth * bursts)
+						ns := measure(b, rt, unitReq, conns*depth*bursts, func() error {
+							res, err := h.Run(bursts)
+							if err == nil && (res.OK != want || res.NotOK != 0) {
+								err = fmt.Errorf("%d ok and %d not-ok responses, want %d ok", res.OK, res.NotOK, want)
+							}
+							return err
+						})
+						reportRate(b, ns, unitReqPerS)
+					})
+				})
+			}
+		}
+	})
+}
+
+// BenchmarkChurn: connect, one request, close, repeated by a few clients at
+// once: the cost of accepting, registering and closing connections.
+func BenchmarkChurn(b *testing.B) {
+	perCall := size(churnPerCall, 20)
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		for _, name := range churnProtos {
+			p, err := proto.ByName(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("proto="+name, func(b *testing.B) {
+				withServer(b, s, p, func(rt iostrat.Runtime, addr string) {
+					ns := measure(b, rt, unitConn, perCall, func() error {
+						return loadgen.ChurnConcurrent(addr, name, perCall, churnWorkers)
+					})
+					reportRate(b, ns, unitConnPS)
+				})
+			})
+		}
+	})
+}

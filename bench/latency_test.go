@@ -1,0 +1,73 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"iostrat"
+	"iostrat/internal/loadgen"
+	"iostrat/internal/proto"
+)
+
+// Open-loop latency, wrk2's method: requests leave on a fixed schedule
+// whatever the server does, and each latency is measured from the request's
+// intended send time, so a stalled server cannot hide its stall by slowing
+// the client (no coordinated omission).
+const (
+	latencyConns    = 16
+	latencyDuration = time.Second
+	latencyWarmup   = 200 * time.Millisecond
+	latencyMaxKept  = 1 << 22 // samples kept across calls for the percentiles
+)
+
+var latencyRates = []int{2_000, 10_000, 30_000} // requests/s; the last loads a 2-core machine
+
+// BenchmarkLatency reports p50, p99, p99.9 and max latency at each offered
+// rate, as nearest-rank percentiles (montanaflynn/stats
+// PercentileNearestRank via loadgen.Percentiles) over every request of
+// every call. behind-sched is the share of calls in which the client fell
+// behind its own schedule: such latencies include the client's delay and
+// must not be read as the server's alone.
+func BenchmarkLatency(b *testing.B) {
+	dur, warm, rates := latencyDuration, latencyWarmup, latencyRates
+	if testing.Short() {
+		dur, warm, rates = 200*time.Millisecond, 50*time.Millisecond, rates[:2]
+	}
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		for _, rate := range rates {
+			b.Run(fmt.Sprintf("proto=http/conns=%d/rate=%d", latencyConns, rate), func(b *testing.B) {
+				withServer(b, s, proto.HTTP{}, func(rt iostrat.Runtime, addr string) {
+					perCall := int(float64(rate) * dur.Seconds())
+					samples := make([]time.Duration, perCall+perCall/4+latencyConns)
+					kept := make([]time.Duration, 0, latencyMaxKept)
+					var behind, calls int
+					cfg := loadgen.OpenLoopConfig{
+						Addr: addr, Proto: "http", Conns: latencyConns, Rate: float64(rate),
+						Duration: dur, Warmup: warm, Samples: samples,
+					}
+					measure(b, rt, unitReq, perCall, func() error {
+						res, err := loadgen.OpenLoop(cfg)
+						if err != nil {
+							return err
+						}
+						if res.Errors != 0 || res.NotOK != 0 {
+							return fmt.Errorf("open loop at %d req/s: %d errors, %d not-ok responses", rate, res.Errors, res.NotOK)
+						}
+						calls++
+						if res.Behind {
+							behind++
+						}
+						n := min(len(res.Latencies), cap(kept)-len(kept))
+						kept = append(kept, res.Latencies[:n]...)
+						return nil
+					})
+					reportPercentiles(b, kept)
+					if calls > 0 {
+						b.ReportMetric(float64(behind)/float64(calls), unitBehind)
+					}
+				})
+			})
+		}
+	})
+}

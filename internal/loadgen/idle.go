@@ -1,0 +1,128 @@
+package loadgen
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// idleDialers is how many connections HoldIdle dials at once: enough to
+// be quick, few enough that the server's listen backlog never overflows
+// while it accepts (an overflowing backlog drops SYNs, and each dropped
+// one costs its dial a second's retransmission or more).
+const idleDialers = 64
+
+// idleTimeout bounds each connection's dial and first round trip.
+const idleTimeout = 10 * time.Second
+
+// Idle is a set of open connections to an echo server that do nothing:
+// they measure what a connection costs a server while it waits.
+// Anchor: the C10K and one-million-connection write-ups.
+type Idle struct {
+	addr  string
+	conns []net.Conn
+	once  sync.Once
+}
+
+// HoldIdle opens n connections to the echo server at addr, makes one 1-byte
+// round trip on each, so the server has accepted and registered every one
+// of them, and then holds them without I/O until Close. It dials at most 64
+// at a time. A process needs a file descriptor per connection, and twice
+// that if the server is in the same process: call [RaiseFDLimit] first.
+// If a connection fails, HoldIdle closes the others and returns the error.
+func HoldIdle(addr string, n int) (*Idle, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("loadgen: idle: %d connections, want at least 0", n)
+	}
+	conns := make([]net.Conn, n)
+	var (
+		next  = make(chan int)
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	dialer := net.Dialer{Timeout: idleTimeout}
+	for range min(idleDialers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var b [1]byte
+			for i := range next {
+				c, err := openIdle(&dialer, addr, i, b[:])
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = fmt.Errorf("loadgen: idle: connection %d of %d to %s: %w", i, n, addr, err)
+					}
+					mu.Unlock()
+					continue
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	for i := range n {
+		mu.Lock()
+		failed := first != nil
+		mu.Unlock()
+		if failed {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	idle := &Idle{addr: addr, conns: conns}
+	if first != nil {
+		idle.Close()
+		return nil, first
+	}
+	return idle, nil
+}
+
+// openIdle dials one connection and makes its 1-byte round trip; the byte
+// is the connection's index, so a reply meant for another is caught.
+func openIdle(dialer *net.Dialer, addr string, i int, b []byte) (net.Conn, error) {
+	c, err := dialer.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(idleTimeout))
+	want := byte(i)
+	b[0] = want
+	if _, err := c.Write(b); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("write: %w", err)
+	}
+	if _, err := io.ReadFull(c, b); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("reading the echo: %w", err)
+	}
+	if b[0] != want {
+		c.Close()
+		return nil, fmt.Errorf("echoed %#02x, want %#02x", b[0], want)
+	}
+	c.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// Len returns the number of connections held.
+func (d *Idle) Len() int { return len(d.conns) }
+
+// Close closes every connection. It is idempotent.
+func (d *Idle) Close() error {
+	var first error
+	d.once.Do(func() {
+		for _, c := range d.conns {
+			if c == nil {
+				continue
+			}
+			if err := c.Close(); err != nil && first == nil {
+				first = fmt.Errorf("loadgen: idle: closing a connection to %s: %w", d.addr, err)
+			}
+		}
+	})
+	return first
+}

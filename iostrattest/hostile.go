@@ -1,0 +1,406 @@
+package iostrattest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"iostrat"
+	"iostrat/internal/loadgen"
+	"iostrat/internal/proto"
+)
+
+// HostileChecks are the faulty and hostile clients every strategy must
+// survive: after each, a well-behaved client is still answered correctly,
+// and Close leaves no goroutine or fd behind. They are slower than
+// [Checks] (a slow client takes seconds), so they run from their own test.
+func HostileChecks() []Check {
+	return []Check{
+		{"slow-client", checkSlowClient},
+		{"never-reads", checkNeverReads},
+		{"reset-mid-response", checkResetMidResponse},
+		{"http-half-close", checkHTTPHalfClose},
+		{"garbage", checkGarbage},
+		{"many-conns", checkManyConns},
+	}
+}
+
+// TestHostile runs every hostile check against s as a subtest.
+func TestHostile(t *testing.T, s iostrat.Strategy) {
+	t.Helper()
+	for _, c := range HostileChecks() {
+		t.Run(c.Name, func(t *testing.T) {
+			if err := c.Run(s); err != nil {
+				if errors.Is(err, errSkip) {
+					t.Skip(err)
+				}
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// errSkip marks a check that cannot run here (a limit that cannot be
+// raised), with the reason.
+var errSkip = errors.New("skipped")
+
+// goodClient does requests plaintext requests on a fresh connection and
+// checks every answer: the service still works for everyone else.
+func goodClient(svc iostrat.Service, requests int) error {
+	c, err := dial(svc)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i := range requests {
+		if _, err := io.WriteString(c, plaintextRequest); err != nil {
+			return fmt.Errorf("good client, request %d: %w", i, err)
+		}
+		if err := readPlaintext(br); err != nil {
+			return fmt.Errorf("good client, request %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// checkSlowClient trickles a request one byte per 100 ms; while it does,
+// other connections are served in full, and the slow request is answered
+// once complete.
+func checkSlowClient(s iostrat.Strategy) error {
+	return withService(s, proto.HTTP{}, func(rt iostrat.Runtime, svc iostrat.Service) error {
+		slow, err := dial(svc)
+		if err != nil {
+			return err
+		}
+		defer slow.Close()
+		var sent sync.WaitGroup
+		sent.Add(1)
+		var slowDone bool
+		var mu sync.Mutex
+		werr := make(chan error, 1)
+		go func() {
+			for i := range len(plaintextRequest) {
+				if _, err := slow.Write([]byte{plaintextRequest[i]}); err != nil {
+					werr <- err
+					return
+				}
+				if i == 2 {
+					sent.Done() // the server now holds a partial request
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			mu.Lock()
+			slowDone = true
+			mu.Unlock()
+			werr <- nil
+		}()
+		sent.Wait()
+		for range 4 {
+			if err := goodClient(svc, 25); err != nil {
+				return err
+			}
+		}
+		mu.Lock()
+		overtook := !slowDone
+		mu.Unlock()
+		if err := <-werr; err != nil {
+			return fmt.Errorf("slow client write: %w", err)
+		}
+		if err := readPlaintext(bufio.NewReader(slow)); err != nil {
+			return fmt.Errorf("slow client: %w", err)
+		}
+		if !overtook {
+			return fmt.Errorf("100 requests on other connections did not finish before one request trickled in over 4 s: the slow connection stalls the others")
+		}
+		return nil
+	})
+}
+
+// checkNeverReads pipelines requests on a connection that never reads its
+// responses. With backpressure the server stops reading that connection,
+// so the client's writes stall long before neverReadsLimit bytes; without
+// it the server would keep reading and queue responses without bound.
+func checkNeverReads(s iostrat.Strategy) error {
+	const neverReadsLimit = 64 << 20
+	return withService(s, proto.HTTP{}, func(rt iostrat.Runtime, svc iostrat.Service) error {
+		c, err := dial(svc)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		burst := []byte(strings.Repeat(plaintextRequest, 1024))
+		var written int
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		for written < neverReadsLimit {
+			// A write that makes no progress for a second means the server
+			// has stopped reading: backpressure is holding.
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			n, err := c.Write(burst)
+			written += n
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("never-reading client: write after %d bytes: %w", written, err)
+			}
+		}
+		if written >= neverReadsLimit {
+			return fmt.Errorf("server read %d MiB of pipelined requests from a client that never reads its responses: no backpressure", written>>20)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		if grew := int64(m1.HeapAlloc) - int64(m0.HeapAlloc); grew > 32<<20 {
+			return fmt.Errorf("heap grew %d MiB serving one client that never reads", grew>>20)
+		}
+		if err := goodClient(svc, 20); err != nil {
+			return fmt.Errorf("while a client never reads: %w", err)
+		}
+		return nil
+	})
+}
+
+// checkResetMidResponse asks for many responses, reads a few and resets
+// the connection (SO_LINGER 0), many times over.
+func checkResetMidResponse(s iostrat.Strategy) error {
+	return withService(s, proto.HTTP{}, func(rt iostrat.Runtime, svc iostrat.Service) error {
+		burst := []byte(strings.Repeat(plaintextRequest, 2000))
+		for i := range 20 {
+			c, err := dial(svc)
+			if err != nil {
+				return err
+			}
+			if _, err := c.Write(burst); err != nil {
+				c.Close()
+				return fmt.Errorf("reset client %d: %w", i, err)
+			}
+			if _, err := io.ReadFull(c, make([]byte, 256)); err != nil {
+				c.Close()
+				return fmt.Errorf("reset client %d: read: %w", i, err)
+			}
+			c.(*net.TCPConn).SetLinger(0)
+			c.Close()
+		}
+		if err := goodClient(svc, 20); err != nil {
+			return fmt.Errorf("after clients reset mid-response: %w", err)
+		}
+		return eventually("Service.Conns() back to 0 after resets", func() bool { return svc.Conns() == 0 })
+	})
+}
+
+// checkHTTPHalfClose sends pipelined requests and a FIN at once: all the
+// responses still arrive, then the server closes.
+func checkHTTPHalfClose(s iostrat.Strategy) error {
+	return withService(s, proto.HTTP{}, func(rt iostrat.Runtime, svc iostrat.Service) error {
+		c, err := dial(svc)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		const n = 8
+		if _, err := io.WriteString(c, strings.Repeat(plaintextRequest, n)); err != nil {
+			return err
+		}
+		if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+			return err
+		}
+		br := bufio.NewReader(c)
+		for i := range n {
+			if err := readPlaintext(br); err != nil {
+				return fmt.Errorf("response %d after half-close: %w", i, err)
+			}
+		}
+		if _, err := br.ReadByte(); err != io.EOF {
+			return fmt.Errorf("after the last response: %v, want end of stream", err)
+		}
+		return nil
+	})
+}
+
+// checkGarbage sends random binary input: the server answers with well-formed
+// errors or closes, never hangs or crashes, and keeps serving others.
+func checkGarbage(s iostrat.Strategy) error {
+	return withService(s, proto.HTTP{}, func(rt iostrat.Runtime, svc iostrat.Service) error {
+		r := rand.New(rand.NewPCG(7, 7))
+		for i := range 30 {
+			c, err := dial(svc)
+			if err != nil {
+				return err
+			}
+			junk := make([]byte, 1+r.IntN(20000))
+			for j := range junk {
+				junk[j] = byte(r.Uint32())
+			}
+			go func() { c.Write(junk) }()
+			// Whatever comes back must be HTTP responses, then the close.
+			br := bufio.NewReader(c)
+			for {
+				if _, err := br.Peek(1); errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+					break // closed after zero or more responses
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					c.Close()
+					return fmt.Errorf("garbage client %d: %w", i, err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode < 400 {
+					c.Close()
+					return fmt.Errorf("garbage client %d: status %d for random bytes", i, resp.StatusCode)
+				}
+			}
+			c.Close()
+		}
+		return goodClient(svc, 20)
+	})
+}
+
+// manyConns is how many concurrent connections checkManyConns holds.
+var manyConns = 10_000
+
+// checkManyConns holds manyConns connections open at once, each answered
+// once, then serves a good client while they stay open. The clients live in
+// a child process when the test binary's TestMain calls [Main] (each
+// process then needs only one fd per connection); otherwise they live in
+// this process and the count is cut to what its fd limit allows. Under the
+// race detector, which caps goroutines at 8128, it holds 2,000.
+func checkManyConns(s iostrat.Strategy) error {
+	n := manyConns
+	if raceEnabled {
+		n = 2_000
+	}
+	perConn := 2 // in-process: a client and a server fd per connection
+	if childAvailable {
+		perConn = 1
+	}
+	if err := loadgen.RaiseFDLimit(perConn*n + 500); err != nil {
+		var lim syscall.Rlimit
+		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+		fit := (int(lim.Cur) - 500) / perConn
+		if fit < n/10 {
+			return fmt.Errorf("%w: %d connections need about %d fds: %v", errSkip, n, perConn*n+500, err)
+		}
+		n = fit
+	}
+	return withService(s, proto.Echo{}, func(rt iostrat.Runtime, svc iostrat.Service) error {
+		release, err := holdConns(svc.Addr().String(), n)
+		if err != nil {
+			return err
+		}
+		defer release()
+		if got := svc.Conns(); got != n {
+			if err := eventually(fmt.Sprintf("Service.Conns() = %d, want %d", got, n), func() bool { return svc.Conns() == n }); err != nil {
+				return err
+			}
+		}
+		c, err := dial(svc)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := echoRoundTrips(c, 1000, 3, 99); err != nil {
+			return fmt.Errorf("with %d connections open: %w", n, err)
+		}
+		c.Close()
+		release()
+		return eventually("Service.Conns() back to 0 after the clients closed", func() bool { return svc.Conns() == 0 })
+	})
+}
+
+// holdEnv, when set to "addr,n" in a test binary whose TestMain calls
+// [Main], makes it hold n idle echo connections to addr until its stdin
+// closes, instead of running tests.
+const holdEnv = "IOSTRATTEST_HOLD_CONNS"
+
+// childAvailable reports that TestMain called Main, so this binary can be
+// re-run as a holder of connections.
+var childAvailable bool
+
+// Main runs the tests of m, or, in a child process started by the suite,
+// holds connections for it. A package that runs [HostileChecks] calls it
+// from TestMain so 10,000 connections fit in two processes' fd limits:
+//
+//	func TestMain(m *testing.M) { iostrattest.Main(m) }
+func Main(m *testing.M) {
+	if spec := os.Getenv(holdEnv); spec != "" {
+		os.Exit(holdChild(spec))
+	}
+	childAvailable = true
+	os.Exit(m.Run())
+}
+
+func holdChild(spec string) int {
+	addr, count, _ := strings.Cut(spec, ",")
+	n, err := strconv.Atoi(count)
+	if err == nil {
+		err = loadgen.RaiseFDLimit(n + 100)
+	}
+	var idle *loadgen.Idle
+	if err == nil {
+		idle, err = loadgen.HoldIdle(addr, n)
+	}
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	idle.Close()
+	return 0
+}
+
+// holdConns opens n idle, answered connections to addr, in a child process
+// when possible, and returns the function that closes them.
+func holdConns(addr string, n int) (release func(), err error) {
+	if !childAvailable {
+		idle, err := loadgen.HoldIdle(addr, n)
+		if err != nil {
+			return nil, err
+		}
+		var once sync.Once
+		return func() { once.Do(func() { idle.Close() }) }, nil
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), holdEnv+"="+addr+","+strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			stdin.Close()
+			cmd.Wait()
+		})
+	}
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	if strings.TrimSpace(line) != "ready" {
+		release()
+		return nil, fmt.Errorf("connection holder: %q", strings.TrimSpace(line))
+	}
+	return release, nil
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package iostrattest
+
+const raceEnabled = false
