@@ -4,6 +4,7 @@
 //
 //	iostrat list
 //	iostrat serve -strategy NAME -proto echo|http [-addr HOST:PORT] [-loops N] [-trigger level|edge]
+//	iostrat load -addr HOST:PORT -proto http|echo [-conns N] [-pipeline N] [-rate R] [-duration D]
 //
 // Run `iostrat help` for every command and flag.
 package main
@@ -31,17 +32,19 @@ func commands() []command {
 	return []command{
 		{"list", "list the strategies, their backends and whether they run here", runList},
 		{"serve", "serve echo or HTTP/1.1 plaintext under a strategy until SIGINT/SIGTERM", runServe},
+		{"load", "drive an echo or HTTP server, closed loop or open loop at a fixed rate", runLoad},
 	}
 }
 
 // run is the whole command, minus the process: it writes to stdout and
 // stderr and returns the error main reports.
 func run(stdout, stderr io.Writer, args []string) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+	if len(args) == 0 {
+		usage(stderr)
+		return fmt.Errorf("no command given")
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		usage(stdout)
-		if len(args) == 0 {
-			return fmt.Errorf("no command given")
-		}
 		return nil
 	}
 	for _, c := range commands() {

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestMain lets a test run the real command in a child process (for
+// signals and exit codes) by re-running this binary with IOSTRAT_MAIN=1.
+func TestMain(m *testing.M) {
+	if os.Getenv("IOSTRAT_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// child returns the command as a child process with args.
+func child(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "IOSTRAT_MAIN=1")
+	return cmd
+}
+
+// TestGolden runs the command in-process and compares its output and error
+// with testdata/<name>.golden.
+func TestGolden(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"help", []string{"help"}},
+		{"no-command", nil},
+		{"unknown-command", []string{"frobnicate"}},
+		{"serve-unknown-strategy", []string{"serve", "-strategy", "nope"}},
+		{"serve-no-strategy", []string{"serve"}},
+		{"serve-bad-proto", []string{"serve", "-strategy", "goroutine", "-proto", "smtp"}},
+		{"serve-bad-trigger", []string{"serve", "-strategy", "goroutine", "-trigger", "sideways"}},
+		{"serve-bad-flag", []string{"serve", "-bogus"}},
+		{"load-bad-proto", []string{"load", "-proto", "ftp"}},
+		{"load-bad-conns", []string{"load", "-conns", "0"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(&stdout, &stderr, tc.args)
+			got := "stdout:\n" + stdout.String() + "stderr:\n" + stderr.String() + "error: "
+			if err != nil {
+				got += err.Error()
+			}
+			got += "\n"
+			golden := filepath.Join("testdata", tc.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+// TestExitStatus: errors exit 1 with the message on stderr.
+func TestExitStatus(t *testing.T) {
+	out, err := child("serve", "-strategy", "nope").CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1", err)
+	}
+	if !strings.Contains(string(out), `iostrat: serve: unknown strategy "nope"`) {
+		t.Errorf("output %q", out)
+	}
+}
+
+// TestServeAddressInUse: a taken port is a clear message and status 1.
+func TestServeAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	out, err := child("serve", "-strategy", "goroutine", "-addr", ln.Addr().String()).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "already in use") {
+		t.Errorf("output %q does not say the address is in use", out)
+	}
+}
+
+// TestServeGracefulShutdown serves HTTP in a child, answers a request,
+// then sends SIGTERM while a client holds a connection: the child must
+// exit 0, close the connection and print its counters.
+func TestServeGracefulShutdown(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := child("serve", "-strategy", "goroutine", "-proto", "http", "-addr", "127.0.0.1:0")
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			br := bufio.NewReader(stdout)
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			// "serving http on 127.0.0.1:PORT with ..."
+			fields := strings.Fields(line)
+			if len(fields) < 4 || fields[0] != "serving" {
+				t.Fatalf("first line %q", line)
+			}
+			addr := fields[3]
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, "GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("response: %v, %v", resp, err)
+			}
+			resp.Body.Close()
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(br)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("serve after %v: %v\n%s", sig, err, rest)
+			}
+			if !strings.Contains(string(rest), "shutting down: 1 connections open") || !strings.Contains(string(rest), "stopped; counters:") {
+				t.Errorf("shutdown output %q", rest)
+			}
+			if _, err := c.Read(make([]byte, 1)); err == nil {
+				t.Error("connection still open after shutdown")
+			}
+		})
+	}
+}
