@@ -32,7 +32,9 @@ func BenchmarkTimers(b *testing.B) {
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		b.Run(fmt.Sprintf("op=arm-cancel/timers=%d", armN), func(b *testing.B) {
 			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
-				spec := iostrat.TimerSpec{Count: armN, Horizon: time.Hour, CancelEvery: 1}
+				// The first deadline is an hour out, so no timer can fire
+				// before the cancels however slow arming is.
+				spec := iostrat.TimerSpec{Count: armN, Horizon: time.Duration(armN) * time.Hour, CancelEvery: 1}
 				measure(b, rt, unitTimer, armN, func() error {
 					res, err := rt.Timers(spec)
 					if err == nil && res.Cancelled != armN {

@@ -39,13 +39,15 @@ func checkTimersFire(s iostrat.Strategy) error {
 	})
 }
 
-// checkTimersCancel arms timers an hour out and cancels them all: none may
+// checkTimersCancel arms timers hours out and cancels them all: none may
 // fire, and the call returns once all are cancelled.
 func checkTimersCancel(s iostrat.Strategy) error {
 	return withRuntime(s, iostrat.Options{}, func(rt iostrat.Runtime) error {
 		const n = 5000
 		late := make([]time.Duration, n)
-		res, err := runTimers(rt, iostrat.TimerSpec{Count: n, Horizon: time.Hour, CancelEvery: 1, Lateness: late})
+		// The first deadline is an hour out: none can fire before the
+		// cancels, however slow the machine.
+		res, err := runTimers(rt, iostrat.TimerSpec{Count: n, Horizon: n * time.Hour, CancelEvery: 1, Lateness: late})
 		if err != nil {
 			return err
 		}

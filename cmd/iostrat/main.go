@@ -5,6 +5,7 @@
 //	iostrat list
 //	iostrat serve -strategy NAME -proto echo|http [-addr HOST:PORT] [-loops N] [-trigger level|edge]
 //	iostrat load -addr HOST:PORT -proto http|echo [-conns N] [-pipeline N] [-rate R] [-duration D]
+//	iostrat report [-quick] [-count N] [-bench REGEXP] [-out DIR] | -raw FILE
 //
 // Run `iostrat help` for every command and flag.
 package main
@@ -33,6 +34,7 @@ func commands() []command {
 		{"list", "list the strategies, their backends and whether they run here", runList},
 		{"serve", "serve echo or HTTP/1.1 plaintext under a strategy until SIGINT/SIGTERM", runServe},
 		{"load", "drive an echo or HTTP server, closed loop or open loop at a fixed rate", runLoad},
+		{"report", "run the benchmarks and publish results/: tables, charts, comparison", runReport},
 	}
 }
 

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// reportSample is a real quick run with the report's provenance header;
+// internal/report's tests use it too.
+const reportSample = "../../internal/report/testdata/sample.txt"
+
+// goldenFile compares got with testdata/name, or rewrites it with -update
+// (the flag main_test.go declares).
+func goldenFile(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s:\n%s\nwant:\n%s", name, got, want)
+	}
+}
+
+// resultsDir lays out a results directory holding the sample as its only
+// raw file, and returns the directory and the raw file's path.
+func resultsDir(t *testing.T) (string, string) {
+	t.Helper()
+	data, err := os.ReadFile(reportSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(out, "raw"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	raw := filepath.Join(out, "raw", "2026-11-27-1730652-dirty-quick.txt")
+	if err := os.WriteFile(raw, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out, raw
+}
+
+func TestReportRerendersRawFile(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go toolchain:", err)
+	}
+	out, raw := resultsDir(t)
+	var stdout, stderr bytes.Buffer
+	if err := runReport(&stdout, &stderr, []string{"-raw", raw, "-out", out}); err != nil {
+		t.Fatalf("report -raw: %v\n%s", err, stderr.String())
+	}
+	clean := func(b *bytes.Buffer) []byte { return []byte(strings.ReplaceAll(b.String(), out, "OUT")) }
+	goldenFile(t, "report-raw-stdout.golden", clean(&stdout))
+	goldenFile(t, "report-raw-stderr.golden", clean(&stderr))
+	readme, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, []byte("**Quick run.**")) || !bytes.Contains(readme, []byte("](raw/2026-11-27-1730652-dirty-quick.txt)")) {
+		t.Error("README is not the sample's page")
+	}
+	svgs, _ := filepath.Glob(filepath.Join(out, "*.svg"))
+	if len(svgs) != 8 {
+		t.Errorf("%d charts, want 8", len(svgs))
+	}
+}
+
+func TestReportFlagErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"extra"}, `report takes no arguments, got ["extra"]`},
+		{[]string{"-count", "-1"}, "-count must be >= 0"},
+		{[]string{"-raw", "x.txt", "-quick", "-count", "3"}, "-raw renders an existing run; -count, -quick only apply to a new run"},
+		{[]string{"-nope"}, "flag provided but not defined: -nope"},
+	} {
+		err := runReport(&bytes.Buffer{}, &bytes.Buffer{}, tt.args)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("report %q = %v, want an error with %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+func TestReportHelp(t *testing.T) {
+	var stderr bytes.Buffer
+	if err := runReport(&bytes.Buffer{}, &stderr, []string{"-h"}); err != nil {
+		t.Errorf("report -h = %v, want nil", err)
+	}
+	for _, s := range []string{"usage: iostrat report", "-quick", "-count", "-bench", "-out", "-raw"} {
+		if !strings.Contains(stderr.String(), s) {
+			t.Errorf("usage lacks %q:\n%s", s, stderr.String())
+		}
+	}
+}
+
+func TestReportMissingRawFile(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go toolchain:", err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing.txt")
+	err := runReport(&bytes.Buffer{}, &bytes.Buffer{}, []string{"-raw", missing, "-out", t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("report -raw missing = %v, want an error naming the file", err)
+	}
+}
+
+func TestReportOutsideModule(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go toolchain:", err)
+	}
+	t.Chdir(t.TempDir())
+	err := runReport(&bytes.Buffer{}, &bytes.Buffer{}, []string{"-raw", "x.txt"})
+	if err == nil || !strings.Contains(err.Error(), "not inside the iostrat module") {
+		t.Errorf("report outside the module = %v", err)
+	}
+}
+
+func TestReportWithoutGo(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	err := runReport(&bytes.Buffer{}, &bytes.Buffer{}, []string{"-quick", "-out", t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "no go toolchain") {
+		t.Errorf("report without go = %v, want a clear error", err)
+	}
+}
+
+func TestProbeIOURingWithoutStrategy(t *testing.T) {
+	// Until the completion-queue strategy is registered, io_uring is
+	// reported as unknown; once it is, as its backend and knobs or why it
+	// cannot start. Either way the value is one non-empty line.
+	got := probeIOURing()
+	if got == "" || strings.Contains(got, "\n") {
+		t.Errorf("probeIOURing() = %q", got)
+	}
+}
