@@ -2,6 +2,7 @@ package iostrat
 
 import (
 	"fmt"
+	"math/bits"
 	"net"
 	"time"
 )
@@ -102,7 +103,7 @@ type TimerSpec struct {
 	// Count is the number of timers armed, all from inside the runtime.
 	Count int
 	// Horizon spreads delays: timer i is armed with the delay
-	// Horizon*(i+1)/Count, and its deadline is the moment it was armed plus
+	// Horizon*(i+1)/Count (see [TimerSpec.Delay]), and its deadline is the moment it was armed plus
 	// that delay — what every timer API promises. (Deadlines are not taken
 	// from one start time, so the time spent arming many timers does not
 	// count as lateness.)
@@ -116,6 +117,17 @@ type TimerSpec struct {
 	// its index and leaves cancelled entries zero. It is caller-owned so
 	// samples are preallocated outside the measurement.
 	Lateness []time.Duration
+}
+
+// Delay returns timer i's delay, Horizon*(i+1)/Count, computed in 128 bits
+// so long horizons over many timers cannot overflow.
+func (s TimerSpec) Delay(i int) time.Duration {
+	if s.Count <= 0 || s.Horizon <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(s.Horizon), uint64(i+1))
+	q, _ := bits.Div64(hi, lo, uint64(s.Count))
+	return time.Duration(q)
 }
 
 // Validate reports a spec no runtime can run: a negative count or

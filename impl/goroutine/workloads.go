@@ -244,7 +244,7 @@ func (rt *goRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error)
 	timers := make([]*time.Timer, spec.Count)
 	wg.Add(spec.Count)
 	for i := range spec.Count {
-		delay := spec.Horizon * time.Duration(i+1) / time.Duration(spec.Count)
+		delay := spec.Delay(i)
 		deadline := time.Now().Add(delay)
 		timers[i] = time.AfterFunc(delay, func() {
 			late := time.Since(deadline)

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"iostrat"
+	"iostrat/impl/callback"
+	"iostrat/impl/futures"
 	"iostrat/impl/goroutine"
 )
 
@@ -18,6 +20,8 @@ import (
 func All() []iostrat.Strategy {
 	return []iostrat.Strategy{
 		goroutine.Strategy{},
+		callback.Strategy{},
+		futures.Strategy{},
 	}
 }
 

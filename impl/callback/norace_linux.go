@@ -1,0 +1,6 @@
+//go:build !race
+
+package callback
+
+// checkLoopThread is free without -race; see race_linux.go.
+func checkLoopThread(*Loop) {}

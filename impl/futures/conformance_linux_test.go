@@ -1,0 +1,15 @@
+package futures
+
+import (
+	"testing"
+
+	"iostrat/iostrattest"
+)
+
+func TestConformance(t *testing.T) {
+	iostrattest.TestStrategy(t, Strategy{})
+}
+
+func TestHostile(t *testing.T) {
+	iostrattest.TestHostile(t, Strategy{})
+}

@@ -1,0 +1,92 @@
+// Package futures is the poll-based futures strategy of iostrat: Rust's
+// std::task model — Future, Poll, Context, Waker built from a RawWaker and
+// a hand-made RawWakerVTable — written in Go, with a current-thread
+// executor, an epoll reactor, leaf futures (Accept, Read, Write, Sleep,
+// Yield, Notify, Broadcast) and combinators (Map, Then, Join, JoinAll,
+// Select). It is a small library in its own right; runtime_linux.go and
+// serve_linux.go adapt it to the iostrat.Runtime contract, and the
+// iostrattest suite checks that adapter. It imports only the root package
+// and internal/epoll, internal/netfd and internal/timerheap.
+//
+// # The model
+//
+// A future is a state machine that does nothing until polled. Poll runs it
+// as far as it can go without blocking; if it must wait, it stores a clone
+// of the Waker it finds in its Context wherever the awaited event will
+// happen — a reactor slot for a socket, the timer heap for a Sleep, a
+// Notify — and returns Pending. When the event happens, whoever caused it
+// calls Wake, which puts the task back on its executor's run queue, and the
+// executor polls it again. Nothing blocks and no goroutine waits: a
+// thousand pending tasks are a thousand structs.
+//
+// The Waker is the interesting part. It is two words, a data pointer and a
+// pointer to a vtable of four functions (Clone, Wake, WakeByRef, Drop), so
+// the same Waker type can wake a task of this executor, a test's counter,
+// or anything else that fills in a vtable: dynamic dispatch built by hand,
+// the fat pointer Go's interfaces build for you. Read waker.go for the
+// types, then the four task waker functions and taskWakerVTable in task.go:
+// that is where a wake becomes "set a bit, push on the run queue". The
+// dispatch benchmarks (dispatch_bench_test.go) put a price on each step:
+// a direct call, an interface call, a func value, a hand-made vtable and a
+// generic method; and TestSizes compares the sizes of these types with
+// Rust's.
+//
+// A task is one heap object (a cell): a header the executor and the vtable
+// know, the future stored inline, and its output. Tasks are pooled per
+// future type; a reference count, split between the executor's goroutine
+// (a plain int) and other goroutines (an atomic), says when no waker or
+// handle refers to a cell any more so it may be reused — in Go the garbage
+// collector, not the count, keeps the memory alive.
+//
+// # Who runs what
+//
+// One goroutine at a time runs an executor's loop (Run or BlockOn): its
+// owner. Tasks are polled only there, and the task state, run queue,
+// reactor slots, timer heap, Notify permits and counters are plain fields
+// only the owner touches. A wake, a spawn or a Notify from another
+// goroutine never touches them: it is posted to the executor's inbox (a
+// mutex-guarded slice) and, if the loop is parked in epoll_wait, signals
+// its eventfd; the owner applies it at its next turn. Whether the caller is
+// the owner is decided by comparing goroutine tokens (goroutine_token.go),
+// Go's stand-in for the thread-local "current executor" of a Rust runtime.
+// So the same-thread wake — a yield, a notify between two tasks of one
+// loop, a socket becoming ready — costs no atomic instruction.
+//
+//	field                             owner goroutine     other goroutines
+//	header.state, refs, next          read, write         never
+//	header.remoteRefs, remoteWoken    atomic              atomic
+//	run queue, pools, timers, slots   read, write         never
+//	Notify.permit, waiter             read, write         never (post to inbox)
+//	inbox                             drain (mutex)       append (mutex)
+//	owner, parked, hasInbox           atomic              atomic load
+//	counters                          write, publish      Stats (mutex)
+//
+// # States
+//
+// Tasks (task.go): notified (queued, or requeued when its running poll
+// returns), running, idle (waiting for a waker), complete; a task woken
+// twice before it runs is queued once.
+//
+// The loop (executor.go):
+//
+//	state      doing                                          leaves when
+//	running    drain the inbox, poll up to Batch tasks,        the run queue is empty
+//	           poll epoll without blocking if fds are open
+//	parking    parked set, one last look at the inbox          inbox not empty: running
+//	parked     in epoll_wait, timeout = next timer             an fd event, a timer, the eventfd
+//	stopped    Run/BlockOn returned (Stop, or root done)       Close drops every task
+//
+// Reactor slots (reactor_linux.go) hold, per fd and direction, a readiness
+// bit and the waiting task's waker, in the manner of the Go runtime's
+// pollDesc; every fd is registered once, edge-triggered, for both
+// directions.
+//
+// # Thread-per-core
+//
+// The adapter runs one executor per loop, each on a goroutine locked to an
+// OS thread; tasks stay on the executor that spawned them. The listener is
+// accepted on loop 0 and connections are handed to the loops in turn; each
+// connection is one task, a state machine over its fd's Source, which
+// reads into its loop's shared buffer, writes directly, queues only after
+// EAGAIN, and stops reading above the high-water mark.
+package futures

@@ -1,0 +1,25 @@
+//go:build !linux
+
+package futures
+
+import (
+	"errors"
+	"fmt"
+
+	"iostrat"
+)
+
+// The executor's reactor is built on epoll; elsewhere NewExecutor fails.
+// Wakers, futures and combinators still compile and can be polled by hand.
+type reactor struct{}
+
+var errNoEpoll = fmt.Errorf("futures: the reactor needs Linux epoll: %w", errors.ErrUnsupported)
+
+func newReactor() (*reactor, error)  { return nil, errNoEpoll }
+func (*reactor) active() bool        { return false }
+func (*reactor) wakeup() bool        { return false }
+func (*reactor) poll(*Executor, int) {}
+func (*reactor) close() error        { return nil }
+
+// Start reports that the strategy needs Linux.
+func (Strategy) Start(iostrat.Options) (iostrat.Runtime, error) { return nil, errNoEpoll }
