@@ -1,7 +1,6 @@
 package futures
 
 import (
-
 	"iostrat"
 )
 
