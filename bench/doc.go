@@ -24,11 +24,20 @@
 //	WakeExternal rounds=1000          a plain OS thread wakes a parked task (libuv async1, Go netpollBreak)
 //	FanOut       waiters=K            one event wakes K waiters (tokio sync_notify, Go Cond)
 //	Timers       op=arm-cancel|fire   timer insert+cancel cost; firing and lateness (libuv million_timers)
+//	Echo         conns=C/size=S       TCP ping-pong, 1/16/256 connections × 64 B/1 KiB/16 KiB (libuv ping_pongs, Go TCP4Persistent)
+//	Pump         conns=C/frame=F      bulk one-way transfer, every frame acknowledged with its hash (libuv pump)
+//	HTTP         conns=C/pipeline=P   HTTP/1.1 plaintext, pipelining 1 and 16 (TechEmpower plaintext)
+//	Churn        proto=echo|http      connect, one request, close (libuv tcp4_pound, Go TCP4OneShot)
+//	Latency      proto=http/conns=16/rate=R  open loop at fixed rates, latency from the intended send time (wrk2)
+//	Idle         conns=10000          idle connections held by a child process; memory per connection (C10K)
 //	Harness      impl=none            the measurement loop around an empty call: the baseline
 //
 // Each strategy runs a fresh runtime per leaf benchmark, started with zero
 // Options (loops follow GOMAXPROCS); a strategy that cannot run on this
-// machine is skipped with its reason and reads n/a.
+// machine is skipped with its reason and reads n/a. The socket workloads
+// (Echo, Pump, HTTP, Churn, Latency, Idle) add the registry's I/O variants
+// as columns of their own: callback_edge is the callback loop with
+// edge-triggered readiness and a per-connection byte budget per turn.
 //
 // # Units
 //
@@ -37,7 +46,12 @@
 // rounds, …), verified before the next call. The per-unit figures divide by
 // the units done:
 //
-//	ns/task, ns/yield, ns/round, ns/wake, ns/timer   time per unit of work
+//	ns/task, ns/yield, ns/round, ns/wake, ns/timer,
+//	ns/msg, ns/req, ns/conn                            time per unit of work
+//	MB/s                                               payload bytes per second (Echo: one way; Pump)
+//	req/s, conns/s                                     rates derived from ns/req, ns/conn
+//	B/conn, rss-B/conn, goroutines/conn                Idle: Go-managed memory, resident size and goroutines per connection
+//	behind-sched                                       Latency: share of calls where the client fell behind its schedule
 //	allocs/<unit>                                      heap allocations per unit (whole process)
 //	<counter>/<unit>                                   each Stats counter the runtime keeps, per unit:
 //	                                                   tasks, polls, wakes, spurious-wakes, callbacks,

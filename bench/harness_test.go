@@ -17,6 +17,15 @@ func forEachStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
 	}
 }
 
+// forEachIOStrategy is forEachStrategy for the socket workloads: it adds
+// the registry's I/O variants (a strategy with a socket-only knob turned,
+// such as edge-triggered readiness) as columns of their own.
+func forEachIOStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
+	for _, s := range registry.Benchmarked() {
+		b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
+	}
+}
+
 // withRuntime starts a fresh runtime of s for one leaf benchmark and
 // closes it afterwards; a strategy that cannot run here is skipped with its
 // reason (the report prints n/a), never faked.

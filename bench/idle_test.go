@@ -66,7 +66,7 @@ func BenchmarkIdle(b *testing.B) {
 	if err := loadgen.RaiseFDLimit(n + 1000); err != nil {
 		b.Skip(err)
 	}
-	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) {
 			withServer(b, s, proto.Echo{}, func(rt iostrat.Runtime, addr string) {
 				var mem, rss, goroutines float64

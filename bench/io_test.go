@@ -63,7 +63,7 @@ func sizeName(n int) string {
 // while the reply is read and checked byte for byte.
 func BenchmarkEcho(b *testing.B) {
 	rounds := size(echoRounds, 5)
-	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, conns := range echoConns {
 			for _, sz := range echoSizes {
 				b.Run(fmt.Sprintf("conns=%d/size=%s", conns, sizeName(sz)), func(b *testing.B) {
@@ -87,7 +87,7 @@ func BenchmarkEcho(b *testing.B) {
 // arrived.
 func BenchmarkPump(b *testing.B) {
 	frames := size(pumpFrames, 2)
-	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, conns := range pumpConns {
 			b.Run(fmt.Sprintf("conns=%d/frame=%s", conns, sizeName(pumpFrame)), func(b *testing.B) {
 				withServer(b, s, proto.Sink{}, func(rt iostrat.Runtime, addr string) {
@@ -113,7 +113,7 @@ func BenchmarkPump(b *testing.B) {
 // BenchmarkHTTP: HTTP/1.1 plaintext, every response parsed and checked.
 func BenchmarkHTTP(b *testing.B) {
 	bursts := size(httpBursts, 5)
-	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, conns := range httpConns {
 			for _, depth := range httpDepths {
 				b.Run(fmt.Sprintf("conns=%d/pipeline=%d", conns, depth), func(b *testing.B) {
@@ -143,7 +143,7 @@ func BenchmarkHTTP(b *testing.B) {
 // once: the cost of accepting, registering and closing connections.
 func BenchmarkChurn(b *testing.B) {
 	perCall := size(churnPerCall, 20)
-	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, name := range churnProtos {
 			p, err := proto.ByName(name)
 			if err != nil {

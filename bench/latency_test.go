@@ -34,7 +34,7 @@ func BenchmarkLatency(b *testing.B) {
 	if testing.Short() {
 		dur, warm, rates = 200*time.Millisecond, 50*time.Millisecond, rates[:2]
 	}
-	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, rate := range rates {
 			b.Run(fmt.Sprintf("proto=http/conns=%d/rate=%d", latencyConns, rate), func(b *testing.B) {
 				withServer(b, s, proto.HTTP{}, func(rt iostrat.Runtime, addr string) {

@@ -82,7 +82,7 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 			Count:      *count,
 			Quick:      *quick,
 			Bench:      *bench,
-			Strategies: registry.All(),
+			Strategies: registry.Benchmarked(),
 			IOURing:    probeIOURing,
 			Runner:     runner,
 			Progress:   stderr,

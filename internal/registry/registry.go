@@ -25,11 +25,28 @@ func All() []iostrat.Strategy {
 	}
 }
 
+// IOVariants returns extra columns for the I/O benchmarks only: a strategy
+// run with a knob that matters for sockets and nothing else, so both
+// settings are measured side by side.
+func IOVariants() []iostrat.Strategy {
+	return []iostrat.Strategy{
+		Variant("callback_edge", callback.Strategy{}, func(o *iostrat.Options) { o.Trigger = iostrat.Edge }),
+	}
+}
+
+// Benchmarked returns every strategy some benchmark runs: All, then
+// IOVariants.
+func Benchmarked() []iostrat.Strategy { return append(All(), IOVariants()...) }
+
 // aliases are names accepted on the command line that are not benchmark
 // columns (for example a strategy that picks its backend at Start).
 func aliases() []iostrat.Strategy {
 	return nil
 }
+
+// Everything returns the benchmarked strategies followed by the aliases:
+// what `iostrat list` shows.
+func Everything() []iostrat.Strategy { return append(Benchmarked(), aliases()...) }
 
 // Lookup returns the strategy called name, or an error listing the names
 // there are.
@@ -42,10 +59,6 @@ func Lookup(name string) (iostrat.Strategy, error) {
 	return nil, fmt.Errorf("unknown strategy %q (have %s)", name, strings.Join(Names(), ", "))
 }
 
-// Everything returns the benchmark strategies followed by the aliases: what
-// `iostrat list` shows.
-func Everything() []iostrat.Strategy { return append(All(), aliases()...) }
-
 // Names lists every name Lookup accepts, sorted.
 func Names() []string {
 	var names []string
@@ -54,4 +67,39 @@ func Names() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// Variant returns s under another name, always started with the options
+// set changes from what the caller asked.
+func Variant(name string, s iostrat.Strategy, set func(*iostrat.Options)) iostrat.Strategy {
+	return variant{base: s, name: name, set: set}
+}
+
+type variant struct {
+	base iostrat.Strategy
+	name string
+	set  func(*iostrat.Options)
+}
+
+func (v variant) Name() string { return v.name }
+
+func (v variant) Start(o iostrat.Options) (iostrat.Runtime, error) {
+	v.set(&o)
+	rt, err := v.base.Start(o)
+	if err != nil {
+		return nil, err
+	}
+	return renamed{rt, v.name}, nil
+}
+
+// renamed is a runtime that reports its variant's name.
+type renamed struct {
+	iostrat.Runtime
+	name string
+}
+
+func (r renamed) Info() iostrat.Info {
+	info := r.Runtime.Info()
+	info.Name = r.name
+	return info
 }

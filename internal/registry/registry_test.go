@@ -1,0 +1,65 @@
+package registry
+
+import (
+	"strings"
+	"testing"
+
+	"iostrat"
+)
+
+func TestNamesAreUniqueAndBenchmarkSafe(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range Everything() {
+		name := s.Name()
+		if seen[name] {
+			t.Errorf("duplicate strategy name %q", name)
+		}
+		seen[name] = true
+		if name == "" || strings.ContainsAny(name, " /=") {
+			t.Errorf("name %q cannot be a benchmark key value", name)
+		}
+		if i := strings.LastIndexByte(name, '-'); i >= 0 && strings.Trim(name[i+1:], "0123456789") == "" {
+			t.Errorf("name %q ends in -<digits>, which go test reads as GOMAXPROCS", name)
+		}
+	}
+}
+
+func TestLookup(t *testing.T) {
+	for _, name := range Names() {
+		s, err := Lookup(name)
+		if err != nil || s.Name() != name {
+			t.Errorf("Lookup(%q) = %v, %v", name, s, err)
+		}
+	}
+	if _, err := Lookup("nope"); err == nil || !strings.Contains(err.Error(), "goroutine") {
+		t.Errorf("Lookup(nope) error %v does not list the names", err)
+	}
+}
+
+func TestVariantSetsOptionsAndName(t *testing.T) {
+	s, err := Lookup("callback_edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := s.Start(iostrat.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	info := rt.Info()
+	if info.Name != "callback_edge" {
+		t.Errorf("Info().Name = %q", info.Name)
+	}
+	found := false
+	for _, k := range info.Knobs {
+		if k.Key == "trigger" {
+			found = true
+			if k.Value != "edge" {
+				t.Errorf("trigger knob = %q, want edge", k.Value)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no trigger knob in %v", info.Knobs)
+	}
+}
