@@ -27,13 +27,6 @@ const idleConns = 10_000
 // the server's and each process stays within its own fd limit.
 const childEnv = "IOSTRAT_BENCH_IDLE_CHILD"
 
-func TestMain(m *testing.M) {
-	if spec := os.Getenv(childEnv); spec != "" {
-		os.Exit(idleChild(spec))
-	}
-	os.Exit(m.Run())
-}
-
 // idleChild holds "addr,n" idle connections until its stdin closes.
 func idleChild(spec string) int {
 	addr, count, _ := strings.Cut(spec, ",")

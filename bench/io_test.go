@@ -6,13 +6,12 @@ import (
 	"testing"
 
 	"iostrat"
-	"iostrat/internal/loadgen"
 	"iostrat/internal/proto"
 )
 
 // I/O workloads over loopback TCP. The client is internal/loadgen, the
-// same for every strategy, in this process: on a 2-core machine client and
-// server share the CPUs, which every strategy pays alike.
+// same for every strategy, in a child process (client_test.go), pinned to
+// its own CPU when IOSTRAT_PIN=1.
 const (
 	echoRounds   = 20      // round trips per connection per call
 	pumpFrame    = 1 << 20 // bytes per sink frame (libuv pump moves 64 KiB writes; frames are acked)
@@ -68,13 +67,14 @@ func BenchmarkEcho(b *testing.B) {
 			for _, sz := range echoSizes {
 				b.Run(fmt.Sprintf("conns=%d/size=%s", conns, sizeName(sz)), func(b *testing.B) {
 					withServer(b, s, proto.Echo{}, func(rt iostrat.Runtime, addr string) {
-						e, err := loadgen.DialEcho(addr, conns, sz)
-						if err != nil {
-							b.Fatal(err)
-						}
-						defer e.Close()
+						client := startClient(b)
+						client.mustCall(b, clientRequest{Op: "dial-echo", Addr: addr, Conns: conns, Size: sz})
 						b.SetBytes(int64(sz * conns * rounds))
-						measure(b, rt, unitMsg, conns*rounds, func() error { return e.Run(rounds) })
+						measure(b, rt, unitMsg, conns*rounds, func() error {
+							_, err := client.call(clientRequest{Op: "run", N: rounds})
+							return err
+						})
+						client.mustCall(b, clientRequest{Op: "close"})
 					})
 				})
 			}
@@ -91,19 +91,18 @@ func BenchmarkPump(b *testing.B) {
 		for _, conns := range pumpConns {
 			b.Run(fmt.Sprintf("conns=%d/frame=%s", conns, sizeName(pumpFrame)), func(b *testing.B) {
 				withServer(b, s, proto.Sink{}, func(rt iostrat.Runtime, addr string) {
-					p, err := loadgen.DialPump(addr, conns, pumpFrame)
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer p.Close()
-					b.SetBytes(int64(pumpFrame * frames * conns))
+					client := startClient(b)
+					client.mustCall(b, clientRequest{Op: "dial-pump", Addr: addr, Conns: conns, Size: pumpFrame})
+					want := int64(pumpFrame * frames * conns)
+					b.SetBytes(want)
 					measure(b, rt, unitMsg, frames*conns, func() error {
-						n, err := p.Run(frames)
-						if err == nil && n != int64(pumpFrame*frames*conns) {
-							err = fmt.Errorf("pump moved %d bytes, want %d", n, pumpFrame*frames*conns)
+						resp, err := client.call(clientRequest{Op: "run", N: frames})
+						if err == nil && resp.Bytes != want {
+							err = fmt.Errorf("pump moved %d bytes, want %d", resp.Bytes, want)
 						}
 						return err
 					})
+					client.mustCall(b, clientRequest{Op: "close"})
 				})
 			})
 		}
@@ -118,20 +117,18 @@ func BenchmarkHTTP(b *testing.B) {
 			for _, depth := range httpDepths {
 				b.Run(fmt.Sprintf("conns=%d/pipeline=%d", conns, depth), func(b *testing.B) {
 					withServer(b, s, proto.HTTP{}, func(rt iostrat.Runtime, addr string) {
-						h, err := loadgen.DialHTTP(addr, conns, depth)
-						if err != nil {
-							b.Fatal(err)
-						}
-						defer h.Close()
+						client := startClient(b)
+						client.mustCall(b, clientRequest{Op: "dial-http", Addr: addr, Conns: conns, Size: depth})
 						want := uint64(conns * depth * bursts)
 						ns := measure(b, rt, unitReq, conns*depth*bursts, func() error {
-							res, err := h.Run(bursts)
-							if err == nil && (res.OK != want || res.NotOK != 0) {
-								err = fmt.Errorf("%d ok and %d not-ok responses, want %d ok", res.OK, res.NotOK, want)
+							resp, err := client.call(clientRequest{Op: "run", N: bursts})
+							if err == nil && (resp.OK != want || resp.NotOK != 0) {
+								err = fmt.Errorf("%d ok and %d not-ok responses, want %d ok", resp.OK, resp.NotOK, want)
 							}
 							return err
 						})
 						reportRate(b, ns, unitReqPerS)
+						client.mustCall(b, clientRequest{Op: "close"})
 					})
 				})
 			}
@@ -151,8 +148,10 @@ func BenchmarkChurn(b *testing.B) {
 			}
 			b.Run("proto="+name, func(b *testing.B) {
 				withServer(b, s, p, func(rt iostrat.Runtime, addr string) {
+					client := startClient(b)
 					ns := measure(b, rt, unitConn, perCall, func() error {
-						return loadgen.ChurnConcurrent(addr, name, perCall, churnWorkers)
+						_, err := client.call(clientRequest{Op: "churn", Addr: addr, Proto: name, N: perCall, Workers: churnWorkers})
+						return err
 					})
 					reportRate(b, ns, unitConnPS)
 				})

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"iostrat"
-	"iostrat/internal/loadgen"
 	"iostrat/internal/proto"
 )
 
@@ -26,7 +25,7 @@ var latencyRates = []int{2_000, 10_000, 30_000} // requests/s; the last loads a 
 // BenchmarkLatency reports p50, p99, p99.9 and max latency at each offered
 // rate, as nearest-rank percentiles (montanaflynn/stats
 // PercentileNearestRank via loadgen.Percentiles) over every request of
-// every call. behind-sched is the share of calls in which the client fell
+// every call, computed in the client process. behind-sched is the share of calls in which the client fell
 // behind its own schedule: such latencies include the client's delay and
 // must not be read as the server's alone.
 func BenchmarkLatency(b *testing.B) {
@@ -38,34 +37,35 @@ func BenchmarkLatency(b *testing.B) {
 		for _, rate := range rates {
 			b.Run(fmt.Sprintf("proto=http/conns=%d/rate=%d", latencyConns, rate), func(b *testing.B) {
 				withServer(b, s, proto.HTTP{}, func(rt iostrat.Runtime, addr string) {
-					perCall := int(float64(rate) * dur.Seconds())
-					samples := make([]time.Duration, perCall+perCall/4+latencyConns)
-					kept := make([]time.Duration, 0, latencyMaxKept)
+					client := startClient(b)
 					var behind, calls int
-					cfg := loadgen.OpenLoopConfig{
-						Addr: addr, Proto: "http", Conns: latencyConns, Rate: float64(rate),
-						Duration: dur, Warmup: warm, Samples: samples,
+					req := clientRequest{
+						Op: "open-loop", Addr: addr, Proto: "http", Conns: latencyConns, Rate: float64(rate),
+						Duration: dur, Warmup: warm,
 						// A generous drain: on a loaded machine the last
 						// answers can lag seconds; a lost one still fails.
 						Drain: 10 * time.Second,
 					}
-					measure(b, rt, unitReq, perCall, func() error {
-						res, err := loadgen.OpenLoop(cfg)
+					measure(b, rt, unitReq, int(float64(rate)*dur.Seconds()), func() error {
+						resp, err := client.call(req)
 						if err != nil {
 							return err
 						}
-						if res.Errors != 0 || res.NotOK != 0 {
-							return fmt.Errorf("open loop at %d req/s: %d errors, %d not-ok responses", rate, res.Errors, res.NotOK)
+						if resp.Errors != 0 || resp.NotOK != 0 {
+							return fmt.Errorf("open loop at %d req/s: %d errors, %d not-ok responses", rate, resp.Errors, resp.NotOK)
 						}
 						calls++
-						if res.Behind {
+						if resp.Behind {
 							behind++
 						}
-						n := min(len(res.Latencies), cap(kept)-len(kept))
-						kept = append(kept, res.Latencies[:n]...)
 						return nil
 					})
-					reportPercentiles(b, kept)
+					ps := client.mustCall(b, clientRequest{Op: "percentiles"}).Percentiles
+					for i, unit := range []string{unitP50, unitP99, unitP999, unitMax} {
+						if i < len(ps) {
+							b.ReportMetric(float64(ps[i].Nanoseconds()), unit)
+						}
+					}
 					if calls > 0 {
 						b.ReportMetric(float64(behind)/float64(calls), unitBehind)
 					}

@@ -35,6 +35,7 @@ const (
 	KeyBenchtime  = "benchtime"  // -test.benchtime per benchmark, and the rule that chose it
 	KeyQuick      = "quick"      // "true" for a smoke run with -short parameters
 	KeyBench      = "bench"      // the -bench pattern of a run of a subset; absent for the whole catalogue
+	KeyPinning    = "pinning"    // how the socket benchmarks placed server and client on CPUs
 	KeyKnobs      = "knobs-"     // prefix: one line per strategy, its backend and knobs
 )
 
@@ -200,6 +201,7 @@ type RunSettings struct {
 	Benchtime string
 	Quick     bool
 	Bench     string // -bench pattern; "" for the whole catalogue
+	Pinning   string // see KeyPinning; "" leaves the line out
 }
 
 // NewProvenance returns the header of a run on m with settings s.
@@ -220,6 +222,9 @@ func NewProvenance(m Machine, s RunSettings) Provenance {
 	}}
 	if s.Bench != "" {
 		p.Lines = append(p.Lines, ConfigLine{KeyBench, s.Bench})
+	}
+	if s.Pinning != "" {
+		p.Lines = append(p.Lines, ConfigLine{KeyPinning, s.Pinning})
 	}
 	for _, k := range m.Knobs {
 		p.Lines = append(p.Lines, ConfigLine{KeyKnobs + k.Strategy, k.Knobs})

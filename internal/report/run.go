@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,6 +115,10 @@ type RunOptions struct {
 	Progress io.Writer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CPUs is the number of CPUs the benchmarks may use; 0 means
+	// runtime.NumCPU(). With two or more, socket benchmarks are pinned
+	// (see pinFlag).
+	CPUs int
 }
 
 // A run is the state of one [Run].
@@ -139,6 +145,9 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 	}
 	if r.Now == nil {
 		r.Now = time.Now
+	}
+	if r.CPUs == 0 {
+		r.CPUs = runtime.NumCPU()
 	}
 	countFixed := r.Count > 0
 	if !countFixed {
@@ -200,7 +209,7 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 		machine.IOURing = r.IOURing()
 	}
 	machine.Knobs = DescribeStrategies(r.Strategies)
-	prov := NewProvenance(machine, RunSettings{Count: r.Count, Benchtime: plan.String(), Quick: r.Quick, Bench: r.Bench})
+	prov := NewProvenance(machine, RunSettings{Count: r.Count, Benchtime: plan.String(), Quick: r.Quick, Bench: r.Bench, Pinning: r.pinning()})
 
 	// The header goes on top once the runs are done, so that its count
 	// says how many were made.
@@ -241,7 +250,7 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 			r.Count = next
 		}
 	}
-	prov = NewProvenance(machine, RunSettings{Count: r.Count, Benchtime: plan.String(), Quick: r.Quick, Bench: r.Bench})
+	prov = NewProvenance(machine, RunSettings{Count: r.Count, Benchtime: plan.String(), Quick: r.Quick, Bench: r.Bench, Pinning: r.pinning()})
 	var raw bytes.Buffer
 	prov.WriteTo(&raw)
 	body.WriteTo(&raw)
@@ -346,6 +355,9 @@ func (r *run) runBenchmark(ctx context.Context, name, benchtime string) ([]byte,
 	if r.Quick {
 		args = append(args, "-test.short")
 	}
+	if r.pinSockets(name) {
+		args = append(args, pinFlag)
+	}
 	start := time.Now()
 	out, err := combined(ctx, r.Runner, r.ModuleDir, r.binary, args...)
 	wall := time.Since(start)
@@ -363,6 +375,34 @@ func (r *run) runBenchmark(ctx context.Context, name, benchtime string) ([]byte,
 		return nil, 0, fmt.Errorf("benchmark %s %s (%v)%s", name, what, err, indentTail(out, failureTailLines))
 	}
 	return out, wall, nil
+}
+
+// pinFlag asks the benchmark binary to run its socket workloads with the
+// server on every CPU but the last (GOMAXPROCS to match) and the client
+// process on the last, so client and server never share a core.
+const pinFlag = "-iostrat.pin"
+
+// socketGroups are the groups whose benchmarks drive real sockets with a
+// client process, and so are pinned.
+var socketGroups = []string{"io", "latency", "memory"}
+
+// pinSockets reports whether benchmark name runs pinned: a socket
+// benchmark on a machine with a CPU to spare for the client.
+func (r *run) pinSockets(name string) bool {
+	return r.CPUs >= 2 && slices.Contains(socketGroups, GroupOf(name).ID)
+}
+
+// pinning describes the run's CPU placement for the header.
+func (r *run) pinning() string {
+	if r.CPUs < 2 {
+		return "none: one CPU, client and server share it"
+	}
+	last := r.CPUs - 1
+	server := "0"
+	if last > 1 {
+		server = fmt.Sprintf("0-%d", last-1)
+	}
+	return fmt.Sprintf("socket benchmarks (I/O, latency, memory): server on CPU %s with GOMAXPROCS %d, client process on CPU %d; other benchmarks unpinned", server, last, last)
 }
 
 // configValue returns the value of the first config line for key in a

@@ -415,3 +415,19 @@ func TestRunInterrupted(t *testing.T) {
 		t.Errorf("an interrupted run left raw files: %v", entries)
 	}
 }
+
+func TestPinningOnlySocketBenchmarks(t *testing.T) {
+	r := &run{RunOptions: RunOptions{CPUs: 2}}
+	for name, want := range map[string]bool{"Echo": true, "HTTP": true, "Latency": true, "Idle": true, "Spawn": false, "PingPong": false, "Harness": false} {
+		if got := r.pinSockets(name); got != want {
+			t.Errorf("pinSockets(%s) = %v, want %v", name, got, want)
+		}
+	}
+	if p := r.pinning(); !strings.Contains(p, "server on CPU 0 with GOMAXPROCS 1, client process on CPU 1") {
+		t.Errorf("pinning() = %q", p)
+	}
+	one := &run{RunOptions: RunOptions{CPUs: 1}}
+	if one.pinSockets("Echo") || !strings.HasPrefix(one.pinning(), "none") {
+		t.Errorf("one CPU: pinSockets(Echo) = %v, pinning() = %q", one.pinSockets("Echo"), one.pinning())
+	}
+}

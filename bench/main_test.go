@@ -1,0 +1,27 @@
+package bench
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestMain runs the benchmarks, or plays one of the child processes they
+// start: the socket workloads' client, or the holder of idle connections.
+func TestMain(m *testing.M) {
+	switch {
+	case os.Getenv(clientEnv) != "":
+		os.Exit(clientMain())
+	case os.Getenv(childEnv) != "":
+		os.Exit(idleChild(os.Getenv(childEnv)))
+	}
+	flag.Parse()
+	if pinned() {
+		if err := pinServer(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+	}
+	os.Exit(m.Run())
+}
