@@ -12,15 +12,10 @@ import (
 	"strings"
 	"syscall"
 
-	"iostrat"
+	iocpstyle "iostrat/impl/iocp_style"
 	"iostrat/internal/registry"
 	"iostrat/internal/report"
 )
-
-// ioURingStrategy is the registry name of the completion-queue strategy
-// on io_uring; starting it is how the report learns what io_uring offers
-// here until that strategy exports a probe of its own.
-const ioURingStrategy = "iocp_uring"
 
 // runReport runs the benchmark catalogue and publishes results/: the raw
 // file, README.md, the charts and the comparison with the previous run.
@@ -120,18 +115,12 @@ func findModule(ctx context.Context, r report.Runner) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// probeIOURing describes io_uring on this machine by starting the
-// io_uring strategy, if the registry has one.
+// probeIOURing describes io_uring on this machine: the features the
+// completion-queue strategy found and uses, or why it cannot.
 func probeIOURing() string {
-	s, err := registry.Lookup(ioURingStrategy)
-	if err != nil {
-		return "unknown"
-	}
-	rt, err := s.Start(iostrat.Options{Logf: func(string, ...any) {}})
+	features, err := iocpstyle.Probe()
 	if err != nil {
 		return "unavailable: " + err.Error()
 	}
-	defer rt.Close()
-	info := rt.Info()
-	return strings.TrimPrefix(info.String(), info.Name+" ")
+	return features
 }

@@ -12,6 +12,7 @@ import (
 	"iostrat/impl/callback"
 	"iostrat/impl/futures"
 	"iostrat/impl/goroutine"
+	iocpstyle "iostrat/impl/iocp_style"
 )
 
 // All returns the strategies every benchmark runs, in column order. Each
@@ -22,6 +23,8 @@ func All() []iostrat.Strategy {
 		goroutine.Strategy{},
 		callback.Strategy{},
 		futures.Strategy{},
+		iocpstyle.Strategy{Backend: iocpstyle.Uring},
+		iocpstyle.Strategy{Backend: iocpstyle.Emulated},
 	}
 }
 
@@ -41,7 +44,9 @@ func Benchmarked() []iostrat.Strategy { return append(All(), IOVariants()...) }
 // aliases are names accepted on the command line that are not benchmark
 // columns (for example a strategy that picks its backend at Start).
 func aliases() []iostrat.Strategy {
-	return nil
+	return []iostrat.Strategy{
+		iocpstyle.Strategy{Backend: iocpstyle.Auto}, // io_uring, else the labelled emulation
+	}
 }
 
 // Everything returns the benchmarked strategies followed by the aliases:

@@ -1,0 +1,114 @@
+// Package iocpstyle is the completion-queue strategy of iostrat: a small
+// library in the shape of Windows I/O completion ports, run on Linux
+// io_uring, plus the adapter that drives the iostrat workloads with it.
+// It sits beside impl/goroutine, impl/callback and impl/futures, imports
+// only the iostrat contract and the internal epoll, netfd and timerheap
+// helpers, and is listed by internal/registry.
+//
+// # The model
+//
+// A [Port] is a queue of finished work. The caller submits an operation —
+// accept, receive, send, read, write, a timeout, a no-op — together with a
+// buffer it owns and a [Token] of its choosing, and carries on. Later it
+// calls [Port.Wait] and gets back a batch of completions, each naming its
+// token, its result (bytes moved, the accepted socket, an errno) and the
+// buffer, now back in the caller's hands. Any goroutine may add a
+// completion of its own with [Port.Post], which is how work crosses
+// threads (the PostQueuedCompletionStatus of IOCP). A program built this
+// way is a loop: wait for completions, run the code each one names, which
+// submits more operations; the buffers and tokens say whose work it was.
+//
+// # Readiness and completion
+//
+// A readiness API (epoll, kqueue, the callback and futures strategies)
+// tells you when an operation would not block: "fd 7 is readable"; you
+// then make the read yourself, into your own buffer, and may still get
+// EAGAIN. A completion API (IOCP, io_uring, this package) takes the
+// operation itself: "read fd 7 into this buffer"; the kernel does the
+// read when data arrives and tells you it is done and how many bytes
+// landed. Readiness costs one notification plus one system call per
+// operation, and the buffer is only needed at the moment of the read;
+// completion batches submissions and results through shared rings, often
+// with one system call per loop turn for everything, but lends the buffer
+// to the kernel for as long as the operation is pending — which is why an
+// idle connection must not hold a buffer of its own, and why this package
+// uses provided buffers, picked by the kernel only when data arrives.
+//
+// # Backends
+//
+// On Linux the port is real io_uring, driven through raw system calls
+// (ring ABI in ring_abi_linux.go, no cgo, no ring library): one ring per
+// owner thread, set up SINGLE_ISSUER and DEFER_TASKRUN where the kernel
+// has them, one io_uring_enter per loop turn to submit and wait together,
+// multishot accept, multishot receive into a provided-buffer ring,
+// cancellation by IORING_OP_ASYNC_CANCEL and IORING_OP_TIMEOUT_REMOVE, and
+// IORING_OP_MSG_RING between rings. Where io_uring is unavailable (ENOSYS,
+// EPERM from seccomp or kernel.io_uring_disabled, ENOMEM from the
+// locked-memory limit, a kernel too old) the same API runs on an emulated
+// proactor over edge-triggered epoll. The backend is chosen by
+// [Config.Backend] and [Strategy.Backend] and is never hidden: it is in
+// [Port.Backend], in the strategy's name (iocp_uring, iocp_emulated, or
+// iocp_style for "either"), in Info().Backend and in every results file.
+// [Probe] reports what this machine's io_uring offers.
+//
+// # Ownership and threads
+//
+//	what                          who may touch it
+//	Port (Submit, Wait, Cancel,   its owner: the goroutine that created it, locked to its OS
+//	  PostTo, Counters, Close)      thread (a SINGLE_ISSUER ring refuses other threads)
+//	Port.Post                     any goroutine
+//	Op.Buf                        the kernel (or the emulated port) from Submit until the
+//	                                operation's final completion; then the caller again
+//	provided-buffer views         the caller, from Wait until its next Wait
+//	ring memory (SQ, CQ, SQEs)    the owner and the kernel, by the index protocol in ring_linux.go
+//
+// Memory lent to the kernel — buffers, timespecs, the eventfd read target —
+// is Go heap referenced from the port's slot table, or mmap'd memory, and
+// stays reachable until its completion is reaped; io_uring user_data holds
+// a slot index, generation and operation kind, or for a no-op (which lends
+// nothing) its token, never a pointer (slot states in slots_linux.go).
+//
+// # The adapter
+//
+// [Strategy] starts one loop per Options.Loops, each a goroutine locked to
+// its thread and owning one port; it waits for completions and dispatches
+// each by its token's kind. Every workload is completions: spawn is no-ops
+// submitted and handled on completion, chain submits the next no-op from
+// each completion, inject and external wake are Posts from outside
+// threads, yield posts the task to its own port, ping-pong posts between
+// two handlers (MSG_RING between two rings for cross-thread), fan-out is
+// one posted event whose handler posts one completion per waiter, timers
+// are timeout operations cancelled with TIMEOUT_REMOVE (emulated: a timer
+// heap), and serving is accept, receive and send submissions. The call
+// boundary, paid once per workload call: the caller queues a job for a
+// loop and posts it a completion naming the job (a queue append and at
+// most one eventfd write), then waits on a channel for the loop's answer.
+//
+// Loop states:
+//
+//	state     what it does                                      next
+//	waiting   in Wait: io_uring_enter (or epoll_wait) blocked    -> running (completions, a Post)
+//	running   dispatching a batch of completions; handlers       -> waiting (next Wait: submits what
+//	            submit and post, nothing blocks                     the handlers queued)
+//	stopping  got tkStop: Close cancels and reaps everything    -> exited
+//	            in flight, then the goroutine ends
+//
+// Connection states are described in serve_linux.go.
+//
+// # Files
+//
+//	port.go, port_linux.go    the API: Op, Completion, Config, Port
+//	slots_linux.go            operations in flight: the slot table and its states
+//	ring_abi_linux.go         io_uring structures and constants, with the kernel's names
+//	ring_linux.go             one ring: setup, mmap, the SQ/CQ index protocol, io_uring_enter
+//	probe_linux.go            feature probe, and Probe
+//	bufring_linux.go          the provided-buffer ring
+//	uring_linux.go            the io_uring backend of Port
+//	emulated_linux.go         the epoll backend of Port
+//	post_linux.go             the cross-thread post queue and its eventfd
+//	strategy.go, tokens.go    the adapter: the Strategy and its tokens
+//	runtime_linux.go          loops, the call boundary, Stats and Info
+//	workloads_linux.go        the workloads as completions
+//	serve_linux.go            accept, receive and send; connection states
+//	unsupported.go            other systems: everything reports errors.ErrUnsupported
+package iocpstyle

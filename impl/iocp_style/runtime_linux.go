@@ -1,0 +1,466 @@
+package iocpstyle
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"iostrat"
+)
+
+// Adapter defaults, published as knobs.
+const (
+	// defaultReadBuffer is the provided-buffer size when Options leaves
+	// ReadBuffer unset: receives land in shared buffers of this size.
+	defaultReadBuffer = 16 << 10
+	// defaultBatch is how many completions a loop takes per Wait.
+	defaultBatch = 128
+	// buffersPerBatch sizes the provided-buffer ring from the batch: a
+	// turn lends at most a batch of buffers to handlers, and the kernel
+	// can fill as many again before the next turn recycles them.
+	buffersPerBatch = 2
+	// spawnWindow bounds the no-ops Spawn keeps in flight: the ring's
+	// submission queue, so a spawn never overflows the completion queue.
+	spawnWindow = defaultEntries
+)
+
+// Start starts Options.Loops loops, each a goroutine locked to its OS
+// thread that owns one completion port. The ports are created by the loop
+// threads themselves: a SINGLE_ISSUER ring belongs to the thread that set
+// it up.
+func (s Strategy) Start(o iostrat.Options) (iostrat.Runtime, error) {
+	if o.ReadBuffer <= 0 {
+		o.ReadBuffer = defaultReadBuffer
+	}
+	if o.Batch <= 0 {
+		o.Batch = defaultBatch
+	}
+	o = o.WithDefaults()
+	rt := &portRuntime{
+		strategy: s,
+		opts:     o,
+		loops:    make([]*loop, o.Loops),
+		all:      make([]*loop, o.Loops+1),
+		services: make(map[*service]struct{}),
+	}
+	backend := s.Backend
+	for i := range o.Loops {
+		l, err := rt.startLoop(i, backend)
+		if err != nil {
+			rt.stopLoops()
+			return nil, fmt.Errorf("%s: %w", s.Name(), err)
+		}
+		rt.loops[i], rt.all[i] = l, l
+		if i == 0 && backend == Auto {
+			// Every loop runs what the first one got.
+			backend = Uring
+			if l.port.Backend() == "emulated" {
+				backend = Emulated
+			}
+		}
+	}
+	rt.backend = rt.loops[0].port.Backend()
+	rt.fallback = rt.loops[0].port.FallbackReason()
+	rt.ring = rt.loops[0].ring
+	return rt, nil
+}
+
+// portRuntime is the Runtime: loops, each with a port, driven by posted
+// completions.
+type portRuntime struct {
+	strategy Strategy
+	opts     iostrat.Options
+	loops    []*loop // the serving loops
+	all      []*loop // loops by index: the serving loops, then the spare at len(loops)
+	backend  string
+	fallback string
+	ring     ringInfo // loop 0's ring, when the backend is io_uring
+
+	mu       sync.Mutex
+	spare    *loop // a second loop for CrossThread ping-pong when Loops is 1; guarded by mu
+	services map[*service]struct{}
+	nextSvc  uint64
+	closed   atomic.Bool
+	closing  sync.Once
+}
+
+var _ iostrat.Runtime = (*portRuntime)(nil)
+
+// startLoop starts loop i with the given backend and waits until its port
+// exists.
+func (rt *portRuntime) startLoop(i int, b Backend) (*loop, error) {
+	l := &loop{rt: rt, idx: i, cs: make([]Completion, rt.opts.Batch), exited: make(chan struct{})}
+	cfg := Config{
+		Backend:    b,
+		Entries:    defaultEntries,
+		Buffers:    buffersPerBatch * rt.opts.Batch,
+		BufferSize: rt.opts.ReadBuffer,
+		setup:      rt.strategy.setup,
+	}
+	if i == 0 {
+		cfg.Logf = rt.opts.Logf // one loop's word is enough: the others run the same
+	}
+	started := make(chan error, 1)
+	go l.run(cfg, started)
+	if err := <-started; err != nil {
+		<-l.exited
+		return nil, err
+	}
+	return l, nil
+}
+
+// loopFor returns the loop with index i (a serving loop or the spare).
+func (rt *portRuntime) loopFor(i int) *loop { return rt.all[i] }
+
+// spareLoop returns a loop other than loop 0 for CrossThread ping-pong,
+// starting the spare when there is only one serving loop.
+func (rt *portRuntime) spareLoop() (*loop, error) {
+	if len(rt.loops) > 1 {
+		return rt.loops[1], nil
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.spare == nil {
+		b := Uring
+		if rt.backend == "emulated" {
+			b = Emulated
+		}
+		l, err := rt.startLoop(len(rt.loops), b)
+		if err != nil {
+			return nil, err
+		}
+		rt.spare = l
+		rt.all[len(rt.loops)] = l
+	}
+	return rt.spare, nil
+}
+
+// run hands job to loop l: the job is queued, and a posted completion
+// tells the loop to run it. This is the call boundary, paid once per
+// workload call: a mutex-guarded append plus a Post (a queue append and,
+// if the loop sleeps, one eventfd write), then a channel receive for the
+// answer.
+func (rt *portRuntime) run(l *loop, job func(*loop)) error {
+	l.jobMu.Lock()
+	l.jobs = append(l.jobs, job)
+	l.jobMu.Unlock()
+	return l.port.Post(tok(tkJob, 0), 0)
+}
+
+func (rt *portRuntime) check() error {
+	if rt.closed.Load() {
+		return iostrat.ErrClosed
+	}
+	return nil
+}
+
+func (rt *portRuntime) Info() iostrat.Info {
+	o := rt.opts
+	l := rt.loops[0]
+	knobs := []iostrat.Knob{
+		{Key: "loops", Value: strconv.Itoa(o.Loops)},
+		{Key: "backend-choice", Value: rt.strategy.Backend.String()},
+		{Key: "batch", Value: strconv.Itoa(o.Batch)},
+		{Key: "read-buffer", Value: strconv.Itoa(o.ReadBuffer)},
+		{Key: "recv", Value: l.recvMode()},
+		{Key: "accept", Value: l.acceptMode()},
+		{Key: "high-water", Value: strconv.Itoa(o.HighWater)},
+		{Key: "spawn-window", Value: strconv.Itoa(spawnWindow)},
+	}
+	if rt.backend == "io_uring" {
+		r := rt.ring
+		knobs = append(knobs,
+			iostrat.Knob{Key: "kernel", Value: r.kernel},
+			iostrat.Knob{Key: "io_uring-setup", Value: r.setup},
+			iostrat.Knob{Key: "io_uring-features", Value: r.features},
+			iostrat.Knob{Key: "io_uring-ops", Value: r.ops},
+			iostrat.Knob{Key: "sq-entries", Value: strconv.Itoa(int(r.sq))},
+			iostrat.Knob{Key: "cq-entries", Value: strconv.Itoa(int(r.cq))},
+			iostrat.Knob{Key: "provided-buffers", Value: strconv.Itoa(buffersPerBatch * o.Batch)},
+			iostrat.Knob{Key: "cross-thread-wake", Value: "eventfd-read-armed-in-ring"},
+			iostrat.Knob{Key: "ring-to-ring", Value: l.ringToRing()},
+			iostrat.Knob{Key: "sqpoll", Value: "off"},
+		)
+	} else {
+		why := "not used (emulated backend chosen)"
+		if rt.fallback != "" {
+			why = "unavailable: " + rt.fallback
+		}
+		knobs = append(knobs,
+			iostrat.Knob{Key: "io_uring", Value: why},
+			iostrat.Knob{Key: "trigger", Value: "edge"},
+			iostrat.Knob{Key: "provided-buffers", Value: "pool-grown-on-demand"},
+			iostrat.Knob{Key: "cross-thread-wake", Value: "eventfd-in-epoll-set"},
+			iostrat.Knob{Key: "ring-to-ring", Value: "eventfd-post"},
+			iostrat.Knob{Key: "timers", Value: "4-ary-heap"},
+		)
+	}
+	return iostrat.Info{
+		Name:    rt.strategy.Name(),
+		Model:   "completion queue",
+		Backend: rt.backend,
+		Knobs:   knobs,
+	}
+}
+
+func (rt *portRuntime) Stats() iostrat.Stats {
+	var c Counters
+	add := func(l *loop) {
+		if l == nil {
+			return
+		}
+		p := l.load()
+		c.Submitted += p.Submitted
+		c.Completed += p.Completed
+		c.Posted += p.Posted
+		c.Enters += p.Enters
+		c.WaitingEnters += p.WaitingEnters
+		c.EpollWaits += p.EpollWaits
+		c.BlockingWaits += p.BlockingWaits
+		c.EpollCtls += p.EpollCtls
+		c.Reads += p.Reads
+		c.Writes += p.Writes
+		c.Accepts += p.Accepts
+		c.EventfdReads += p.EventfdReads
+		c.EventfdWrites += l.port.x.writes.Load()
+	}
+	for _, l := range rt.loops {
+		add(l)
+	}
+	rt.mu.Lock()
+	add(rt.spare)
+	rt.mu.Unlock()
+	var s iostrat.Stats
+	s.Set(iostrat.TasksSpawned, c.Submitted)
+	s.Set(iostrat.CompletionsReaped, c.Completed)
+	s.Set(iostrat.Wakes, c.Posted)
+	s.Set(iostrat.SysEventfdWrite, c.EventfdWrites)
+	if rt.backend == "io_uring" {
+		s.Set(iostrat.Parks, c.WaitingEnters)
+		s.Set(iostrat.SysIOUringEnter, c.Enters)
+	} else {
+		s.Set(iostrat.Parks, c.BlockingWaits)
+		s.Set(iostrat.SysEpollWait, c.EpollWaits)
+		s.Set(iostrat.SysEpollCtl, c.EpollCtls)
+		s.Set(iostrat.SysRead, c.Reads)
+		s.Set(iostrat.SysWrite, c.Writes)
+		s.Set(iostrat.SysAccept, c.Accepts)
+		s.Set(iostrat.SysEventfdRead, c.EventfdReads)
+	}
+	return s
+}
+
+// Close closes every service, then stops every loop; each loop closes its
+// own port (cancelling and reaping whatever is in flight) before its
+// goroutine ends.
+func (rt *portRuntime) Close() error {
+	var err error
+	rt.closing.Do(func() {
+		rt.closed.Store(true)
+		rt.mu.Lock()
+		svcs := make([]*service, 0, len(rt.services))
+		for s := range rt.services {
+			svcs = append(svcs, s)
+		}
+		rt.mu.Unlock()
+		for _, s := range svcs {
+			err = errors.Join(err, s.Close())
+		}
+		err = errors.Join(err, rt.stopLoops())
+	})
+	return err
+}
+
+// stopLoops stops every loop started so far and waits for their goroutines.
+func (rt *portRuntime) stopLoops() error {
+	rt.mu.Lock()
+	spare := rt.spare
+	rt.mu.Unlock()
+	var errs []error
+	for _, l := range append(rt.loops[:len(rt.loops):len(rt.loops)], spare) {
+		if l == nil {
+			continue
+		}
+		l.port.Post(tok(tkStop, 0), 0)
+		<-l.exited
+		errs = append(errs, l.closeErr)
+	}
+	return errors.Join(errs...)
+}
+
+// loop is one loop thread and its port. Everything below jobs is touched
+// only by the loop's goroutine.
+type loop struct {
+	rt     *portRuntime
+	idx    int
+	port   *Port
+	cs     []Completion
+	exited chan struct{}
+
+	jobMu sync.Mutex
+	jobs  []func(*loop) // guarded by jobMu
+
+	published     [numPublished]atomic.Uint64 // Counters, stored after each turn
+	lastPublished [numPublished]uint64        // what published holds, read by the loop only
+	ring          ringInfo
+	closeErr      error // the port's Close error, read after exited
+
+	stopping bool
+	w        work                    // the workload in progress
+	svcs     map[uint64]*loopService // services this loop serves
+	conns    connTable
+}
+
+// run is the loop goroutine: create the port on this locked thread, then
+// Wait and dispatch completions until told to stop.
+func (l *loop) run(cfg Config, started chan<- error) {
+	defer close(l.exited)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	p, err := NewPort(cfg)
+	if err != nil {
+		started <- err
+		return
+	}
+	l.port = p
+	if p.u != nil {
+		l.ring = p.u.info()
+	}
+	l.svcs = make(map[uint64]*loopService)
+	started <- nil
+	failures := 0
+	for !l.stopping {
+		n, err := p.Wait(l.cs, 1)
+		for i := range n {
+			l.handle(&l.cs[i])
+		}
+		l.publish()
+		if err == nil {
+			failures = 0
+			continue
+		}
+		l.rt.opts.Logf("%s: loop %d: %v", l.rt.strategy.Name(), l.idx, err)
+		if failures++; failures > 3 {
+			time.Sleep(time.Millisecond) // a ring that keeps failing must not spin a CPU
+		}
+	}
+	l.closeErr = p.Close()
+	l.publish()
+}
+
+// handle dispatches one completion by its token's kind.
+func (l *loop) handle(c *Completion) {
+	kind, payload := c.Token.kind(), c.Token.payload()
+	switch kind {
+	case tkJob:
+		l.jobMu.Lock()
+		job := l.jobs[0]
+		l.jobs = l.jobs[1:]
+		l.jobMu.Unlock()
+		job(l)
+	case tkStop:
+		l.stopping = true
+	case tkSpawn:
+		l.onSpawn(payload)
+	case tkChain:
+		l.onChain(payload)
+	case tkInject:
+		l.onInject(payload)
+	case tkYield:
+		l.onYield(payload)
+	case tkPing:
+		l.onPing(payload, c.Result)
+	case tkPong:
+		l.onPong(payload, c.Result)
+	case tkHog:
+		l.onHog()
+	case tkWake:
+		l.onWake()
+	case tkFanEvent:
+		l.onFanEvent()
+	case tkFanWaiter:
+		l.onFanWaiter()
+	case tkTimer:
+		l.onTimer(payload, c)
+	case tkAccept:
+		l.onAccept(payload, c)
+	case tkAcceptRetry:
+		l.onAcceptRetry(payload)
+	case tkAdopt:
+		l.onAdopt(payload, c.Result)
+	case tkListenerClosed:
+		l.onListenerClosed(payload)
+	case tkRecv, tkSend, tkShutdown, tkLinger, tkClosed:
+		l.onConn(kind, payload, c)
+	}
+}
+
+// Published counters, in the order of the Counters fields loop.publish
+// stores.
+const (
+	pubSubmitted = iota
+	pubCompleted
+	pubPosted
+	pubEnters
+	pubWaitingEnters
+	pubEpollWaits
+	pubBlockingWaits
+	pubEpollCtls
+	pubReads
+	pubWrites
+	pubAccepts
+	pubEventfdReads
+	numPublished
+)
+
+// publish makes the port's counters readable by Stats: the port keeps
+// plain counters; after each turn, and before a workload signals its
+// caller, the loop stores those that changed (a turn moves two or three).
+func (l *loop) publish() {
+	c := l.port.Counters()
+	for i, v := range [numPublished]uint64{
+		c.Submitted, c.Completed, c.Posted, c.Enters, c.WaitingEnters, c.EpollWaits,
+		c.BlockingWaits, c.EpollCtls, c.Reads, c.Writes, c.Accepts, c.EventfdReads,
+	} {
+		if v != l.lastPublished[i] {
+			l.lastPublished[i] = v
+			l.published[i].Store(v)
+		}
+	}
+}
+
+// load reads the published counters.
+func (l *loop) load() Counters {
+	var v [numPublished]uint64
+	for i := range v {
+		v[i] = l.published[i].Load()
+	}
+	return Counters{
+		Submitted: v[pubSubmitted], Completed: v[pubCompleted], Posted: v[pubPosted],
+		Enters: v[pubEnters], WaitingEnters: v[pubWaitingEnters], EpollWaits: v[pubEpollWaits],
+		BlockingWaits: v[pubBlockingWaits], EpollCtls: v[pubEpollCtls], Reads: v[pubReads],
+		Writes: v[pubWrites], Accepts: v[pubAccepts], EventfdReads: v[pubEventfdReads],
+	}
+}
+
+// submit submits op; a failure ends the workload in progress with the
+// error rather than leaving its caller waiting for a completion that
+// will never come.
+func (l *loop) submit(op Op) OpID {
+	id, err := l.port.Submit(op)
+	if err != nil {
+		l.fail(err)
+	}
+	return id
+}
+
+// postTo posts a completion to loop dst from this loop's thread.
+func (l *loop) postTo(dst *loop, t Token, res int32) {
+	if err := l.port.PostTo(dst.port, t, res); err != nil {
+		l.fail(err)
+	}
+}

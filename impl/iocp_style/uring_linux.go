@@ -1,0 +1,587 @@
+package iocpstyle
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"iostrat/internal/netfd"
+)
+
+// user_data layout. The top byte says what a CQE is; the rest never holds
+// a Go pointer.
+//
+//	kind      bits 56-63   bits 0-55
+//	udOp      1            the OpID: slot generation, OpKind, slot index (see slots_linux.go)
+//	udPosted  2            the posted token (MSG_RING, or a NOP posted to ourselves)
+//	udWake    3            0: the eventfd read armed for cross-thread posts
+//	udAux     4            0: a cancel or MSG_RING whose success CQE is skipped; only failures arrive
+//	udNop     5            the no-op's token: a no-op lends no memory, so it needs no slot
+const (
+	udShift  = 56
+	udOp     = 1 << udShift
+	udPosted = 2 << udShift
+	udWake   = 3 << udShift
+	udAux    = 4 << udShift
+	udNop    = 5 << udShift
+
+	udKindMask = ^uint64(1<<udShift - 1)
+)
+
+// errWrongThread explains io_uring_enter failing on another thread: EEXIST
+// from a SINGLE_ISSUER ring, or EBADF for a ring fd registered (per
+// thread) by the owner.
+var errWrongThread = errors.New("iocpstyle: io_uring_enter from a thread other than the port's owner: call Submit, Wait and Close on the goroutine that created the port, locked to its OS thread")
+
+// uringPort is the io_uring backend: operations become SQEs, completions
+// come from the CQ. It is used by its owner thread only; other threads
+// reach it through crossThread.
+type uringPort struct {
+	r     ring // embedded: the hot path touches one object, not two
+	feat  ringFeatures
+	slots slotTable
+	x     *crossThread
+	bufs  *bufRing // provided buffers, or nil
+
+	wakeBuf   *[8]byte // target of the eventfd read kept armed in the ring
+	wakeArmed bool
+	nops      uint32 // no-ops (each posts a CQE inline) queued since the last enter
+
+	deferTaskrun bool // the ring is DEFER_TASKRUN: CQEs appear only during our enters
+	drained      bool // the last reap emptied the CQ as of its tail
+
+	ready     []Completion // posts taken from x, not yet returned by Wait
+	readyHead int
+	postBuf   []posted // reused batch for x.take
+
+	auxErr error // a failed MSG_RING or wake-up read, reported by the next Wait
+	cnt    Counters
+	closed bool
+}
+
+// newUringPort sets up a ring on the calling thread, probes it and arms
+// the cross-thread wake. cfg has its defaults filled in.
+func newUringPort(cfg Config, x *crossThread) (*uringPort, error) {
+	r, err := newRing(ringWant{
+		sqEntries: uint32(cfg.Entries),
+		cqEntries: uint32(cfg.CQEntries),
+		flags: setupSubmitAll | setupCoopTaskrun | setupTaskrunFlag |
+			setupSingleIssuer | setupDeferTaskrun | setupNoSQArray,
+	}, cfg.setup)
+	if err != nil {
+		return nil, &unavailableError{err}
+	}
+	u := &uringPort{r: *r, slots: newSlotTable(), x: x, wakeBuf: new([8]byte)}
+	u.deferTaskrun = r.setupFlags&setupDeferTaskrun != 0
+	if u.feat, err = probeRing(&u.r); err != nil {
+		u.r.close()
+		return nil, &unavailableError{err}
+	}
+	if cfg.Buffers > 0 {
+		if u.bufs, err = newBufRing(&u.r, 0, cfg.Buffers, cfg.BufferSize); err == nil {
+			u.feat.pbufRing = true
+		} else if cfg.Logf != nil {
+			cfg.Logf("iocpstyle: io_uring provided buffers unavailable, receives need their own buffers: %v", err)
+		}
+	}
+	u.feat.injectResult = u.tryInjectResult()
+	u.armWake()
+	return u, nil
+}
+
+// tryInjectResult posts a NOP asking for result 42 and checks the kernel
+// honoured it (IORING_NOP_INJECT_RESULT, Linux 6.10); older kernels ignore
+// the flag or refuse it.
+func (u *uringPort) tryInjectResult() bool {
+	e := u.r.getSQE()
+	e.opcode = opNop
+	e.opFlags = nopInjectResult
+	e.len = 42
+	e.userData = udAux
+	if _, err := u.r.enter(1, enterGetEvents, false); err != nil {
+		return false
+	}
+	ok := false
+	for tail := u.r.cqReady(); u.r.head != tail; u.r.head++ {
+		c := u.r.cqeAt(u.r.head)
+		ok = ok || (c.userData == udAux && c.res == 42)
+	}
+	u.r.release()
+	return ok
+}
+
+// errSQFull: the kernel took none of a full submission queue.
+var errSQFull = errors.New("iocpstyle: io_uring submission queue full and the kernel takes no more (reap completions first)")
+
+// sqe returns a free SQE, submitting what is queued if the SQ is full.
+func (u *uringPort) sqe() (*sqe, error) {
+	if e := u.r.getSQE(); e != nil {
+		return e, nil
+	}
+	if err := u.enter(0, false); err != nil {
+		return nil, err
+	}
+	if e := u.r.getSQE(); e != nil {
+		return e, nil
+	}
+	return nil, errSQFull
+}
+
+// enter submits queued SQEs and, if wait > 0, waits for that many
+// completions. getEvents also makes the kernel run deferred completion
+// work and flush an overflowed CQ.
+func (u *uringPort) enter(wait uint32, getEvents bool) error {
+	var flags uint32
+	if getEvents || wait > 0 {
+		flags = enterGetEvents
+	}
+	for {
+		// No-ops complete inside the submitting enter, before its wait
+		// starts: waiting for no more than the no-ops being submitted
+		// cannot block.
+		mayBlock := wait > u.nops
+		_, err := u.r.enter(wait, flags, mayBlock)
+		u.nops = 0
+		u.drained = false // completions may have been posted during the enter
+		u.cnt.Enters++
+		if mayBlock {
+			u.cnt.WaitingEnters++
+		}
+		switch err {
+		case nil:
+			return nil
+		case syscall.EINTR:
+			if wait > 0 {
+				return nil // the caller looks at the CQ and waits again if needed
+			}
+			continue
+		case syscall.EBUSY, syscall.EAGAIN:
+			// The kernel wants the CQ reaped before it takes more SQEs.
+			return nil
+		case syscall.EEXIST:
+			return errWrongThread // SINGLE_ISSUER: not the ring's task
+		case syscall.EBADF:
+			if u.r.enterFlags&enterRegisteredRing != 0 {
+				return errWrongThread // registered ring fds are per thread
+			}
+			return fmt.Errorf("io_uring_enter: %w", err)
+		default:
+			return fmt.Errorf("io_uring_enter: %w", err)
+		}
+	}
+}
+
+func (u *uringPort) submit(op *Op) (OpID, error) {
+	if u.closed {
+		return 0, ErrClosed
+	}
+	if op.Kind == OpNop && op.Token <= MaxPostToken {
+		// The fast path of the dispatch workloads: a no-op lends nothing,
+		// so its token rides in user_data, no slot is taken and there is
+		// nothing to cancel (OpID 0).
+		e, err := u.sqe()
+		if err != nil {
+			return 0, err
+		}
+		e.userData = udNop | uint64(op.Token) // opcode: opNop is 0
+		u.nops++
+		u.cnt.Submitted++
+		return 0, nil
+	}
+	provided := false
+	switch op.Kind {
+	case OpRecv:
+		if op.Buf == nil {
+			if u.bufs == nil || (op.Multishot && !u.feat.multishotRecv) {
+				return 0, ErrNoBuffers
+			}
+			provided = true
+		} else if op.Multishot {
+			return 0, ErrNoBuffers
+		}
+	case OpNop, OpAccept, OpSend, OpRead, OpWrite, OpTimeout, OpClose, OpShutdown:
+	default:
+		return 0, fmt.Errorf("iocpstyle: unknown operation %d", op.Kind)
+	}
+	e, err := u.sqe()
+	if err != nil {
+		return 0, err
+	}
+	i, s := u.slots.alloc()
+	if s == nil {
+		e.opcode, e.userData = opNop, udAux // the SQE is taken: make it harmless
+		return 0, errTooManyOps
+	}
+	s.kind, s.token, s.fd, s.buf, s.provided = op.Kind, op.Token, int32(op.FD), op.Buf, provided
+	id := s.id(i)
+	e.userData = udOp | uint64(id)
+	e.fd = int32(op.FD)
+	switch op.Kind {
+	case OpNop:
+		e.opcode = opNop
+		u.nops++
+	case OpAccept:
+		e.opcode = opAccept
+		e.opFlags = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
+		if op.Multishot && u.feat.multishotAccept {
+			e.ioprio = acceptMultishot
+			s.multishot = true
+		}
+	case OpRecv:
+		e.opcode = opRecv
+		if provided {
+			e.flags = sqeBufferSelect
+			e.bufIndex = u.bufs.bgid
+			if op.Multishot {
+				e.ioprio = recvMultishot
+				s.multishot = true
+			}
+		} else {
+			setBuf(e, op.Buf)
+		}
+	case OpSend:
+		e.opcode = opSend
+		e.opFlags = unix.MSG_NOSIGNAL
+		setBuf(e, op.Buf)
+	case OpRead, OpWrite:
+		e.opcode = opRead
+		if op.Kind == OpWrite {
+			e.opcode = opWrite
+		}
+		e.off = ^uint64(0) // the current position: streams, pipes, eventfds
+		setBuf(e, op.Buf)
+	case OpTimeout:
+		deadline := op.Deadline
+		if deadline == 0 {
+			deadline = Monotonic() + int64(op.Timeout)
+		}
+		s.ts = kernelTimespec{sec: deadline / 1e9, nsec: deadline % 1e9}
+		e.opcode = opTimeout
+		// Safety: s is in a slot chunk, heap memory whose address never
+		// changes and which the slot table keeps alive; the kernel copies
+		// the timespec when it consumes the SQE.
+		e.addr = uint64(uintptr(unsafe.Pointer(&s.ts)))
+		e.len = 1
+		e.opFlags = timeoutAbs
+	case OpClose:
+		e.opcode = opClose
+	case OpShutdown:
+		e.opcode = opShutdown
+		e.len = unix.SHUT_WR
+	}
+	u.cnt.Submitted++
+	return id, nil
+}
+
+// setBuf points an SQE at b. b is the op's buffer, which the slot keeps
+// reachable until the final completion; Go's heap does not move objects.
+func setBuf(e *sqe, b []byte) {
+	// Safety: b's backing array is heap memory (Submit stores it in the
+	// slot table, so it escapes) kept alive by the slot until the final
+	// completion.
+	e.addr = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+	e.len = uint32(len(b))
+}
+
+func (u *uringPort) cancel(id OpID) error {
+	if u.closed {
+		return ErrClosed
+	}
+	return u.cancelOp(id)
+}
+
+// cancelOp sends the cancel for operation id: TIMEOUT_REMOVE for a
+// timeout, ASYNC_CANCEL otherwise. The operation then completes with
+// ECANCELED, or normally if it won the race.
+func (u *uringPort) cancelOp(id OpID) error {
+	_, s := u.slots.lookup(id)
+	if s == nil {
+		return ErrNotFound
+	}
+	if s.state == slotCancelling {
+		return nil
+	}
+	e, err := u.sqe()
+	if err != nil {
+		return err
+	}
+	e.opcode = opAsyncCancel
+	if s.kind == OpTimeout {
+		e.opcode = opTimeoutRemove
+	}
+	e.addr = udOp | uint64(id)
+	e.flags = sqeCQESkipSuccess
+	e.userData = udAux
+	s.state = slotCancelling
+	return nil
+}
+
+// postTo posts a completion to dst from this port's owner thread: into
+// this ring with a NOP carrying the token, into another ring with
+// IORING_OP_MSG_RING, else through dst's cross-thread queue.
+func (u *uringPort) postTo(self, dst *Port, tok Token, res int32) error {
+	if u.closed {
+		return ErrClosed
+	}
+	if tok > MaxPostToken {
+		return ErrTokenRange
+	}
+	var target int = -1
+	switch {
+	case dst == self && (res == 0 || u.feat.injectResult):
+		e, err := u.sqe()
+		if err != nil {
+			return err
+		}
+		e.opcode = opNop
+		e.opFlags = nopInjectResult
+		e.len = uint32(res)
+		e.userData = udPosted | uint64(tok)
+		u.nops++
+		return nil
+	case dst == self && u.feat.msgRing:
+		target = u.r.fd
+	case dst.u != nil && u.feat.msgRing:
+		target = dst.ringFD
+	default:
+		return dst.Post(tok, res)
+	}
+	e, err := u.sqe()
+	if err != nil {
+		return err
+	}
+	e.opcode = opMsgRing
+	e.fd = int32(target)
+	e.addr = msgRingData
+	e.len = uint32(res)
+	e.off = udPosted | uint64(tok)
+	e.flags = sqeCQESkipSuccess
+	e.userData = udAux
+	return nil
+}
+
+// armWake keeps a read of the cross-thread eventfd in the ring: a post
+// from another thread completes it and so wakes a Wait blocked in
+// io_uring_enter, with no polling and no timeout.
+func (u *uringPort) armWake() {
+	e, err := u.sqe()
+	if err != nil {
+		return // reported by the Wait that fails the same way
+	}
+	e.opcode = opRead
+	e.fd = int32(u.x.wake.FD())
+	e.off = ^uint64(0)
+	setBuf(e, u.wakeBuf[:])
+	e.userData = udWake
+	u.wakeArmed = true
+}
+
+func (u *uringPort) wait(cs []Completion, atLeast int) (int, error) {
+	if u.closed {
+		return 0, ErrClosed
+	}
+	atLeast = max(0, min(atLeast, len(cs)))
+	if u.bufs != nil {
+		u.bufs.recycle()
+	}
+	if err := u.auxErr; err != nil {
+		u.auxErr = nil
+		return 0, err
+	}
+	n := u.takeReady(cs)
+	entered := false
+	for {
+		// With DEFER_TASKRUN the kernel posts completions only inside our
+		// own io_uring_enter, so a CQ drained after the last enter is
+		// still empty: skip reading its tail (memory the kernel wrote,
+		// a cache miss) until we enter again.
+		if !(u.drained && u.deferTaskrun) || entered {
+			n += u.reap(cs[n:])
+		}
+		needSubmit := u.r.unsubmitted() > 0
+		if n >= atLeast && (entered || (!needSubmit && !u.r.needsEnter())) {
+			break
+		}
+		if entered && n == len(cs) {
+			break
+		}
+		var want uint32
+		if n < atLeast {
+			want = uint32(atLeast - n)
+		}
+		if err := u.enter(want, n < len(cs)); err != nil {
+			u.cnt.Completed += uint64(n)
+			return n, err
+		}
+		entered = true
+	}
+	u.cnt.Completed += uint64(n)
+	return n, nil
+}
+
+// takeReady moves posted completions taken from the cross-thread queue
+// into cs.
+func (u *uringPort) takeReady(cs []Completion) int {
+	if len(u.ready) == 0 {
+		return 0
+	}
+	k := copy(cs, u.ready[u.readyHead:])
+	u.readyHead += k
+	if u.readyHead == len(u.ready) {
+		clear(u.ready)
+		u.ready, u.readyHead = u.ready[:0], 0
+	}
+	u.cnt.Posted += uint64(k)
+	return k
+}
+
+// reap turns ready CQEs into completions in cs and returns how many.
+func (u *uringPort) reap(cs []Completion) int {
+	r := &u.r
+	n := 0
+	tail := r.cqReady()
+	for r.head != tail && n < len(cs) {
+		c := r.cqeAt(r.head)
+		ud, res, flags := c.userData, c.res, c.flags
+		r.head++
+		switch ud & udKindMask {
+		case udOp:
+			if u.complete(&cs[n], ud, res, flags) {
+				n++
+			}
+		case udNop:
+			cs[n] = Completion{Token: Token(ud &^ udKindMask), Result: int(res)}
+			n++
+		case udPosted:
+			cs[n] = Completion{Token: Token(ud &^ udKindMask), Result: int(res), Posted: true}
+			u.cnt.Posted++
+			n++
+		case udWake:
+			// The ring consumed the eventfd: re-arm the signal, re-arm
+			// the read, then take the posts (in that order, see
+			// epoll.Notifier.Drain).
+			u.wakeArmed = false
+			if res < 0 && res != -int32(syscall.ECANCELED) {
+				u.auxErr = fmt.Errorf("iocpstyle: io_uring read of the wake-up eventfd: %w", syscall.Errno(-res))
+			}
+			u.x.wake.Rearm()
+			if !u.closed {
+				u.armWake()
+			}
+			u.takePosts()
+		case udAux:
+			if res < 0 && res != -int32(syscall.ENOENT) && res != -int32(syscall.EALREADY) {
+				u.auxErr = fmt.Errorf("iocpstyle: io_uring cancel or MSG_RING post failed: %w", syscall.Errno(-res))
+			}
+		default:
+			u.cnt.Stale++
+		}
+	}
+	u.drained = r.head == tail
+	r.release()
+	return n + u.takeReady(cs[n:])
+}
+
+// complete fills out from the CQE of operation ud and frees its slot on
+// the final CQE. It reports false for a CQE that names no operation in
+// flight (a bug, counted in Counters.Stale).
+func (u *uringPort) complete(out *Completion, ud uint64, res int32, flags uint32) bool {
+	i, s := u.slots.lookup(OpID(ud &^ udKindMask))
+	if s == nil {
+		u.cnt.Stale++
+		return false
+	}
+	*out = Completion{Token: s.token, More: flags&cqeFMore != 0}
+	if res >= 0 {
+		out.Result = int(res)
+	} else if errno := syscall.Errno(-res); s.kind != OpTimeout || errno != syscall.ETIME {
+		out.Err = errno // a timeout that expired reports -ETIME: that is its success
+	}
+	switch {
+	case flags&cqeFBuffer != 0 && u.bufs != nil:
+		out.Buf = u.bufs.lend(uint16(flags>>cqeBufferShift), out.Result)
+	case s.buf != nil:
+		out.Buf = s.buf
+		if s.kind == OpRecv || s.kind == OpRead {
+			out.Buf = s.buf[:out.Result]
+		}
+	}
+	if s.kind == OpAccept && out.Err == nil {
+		netfd.SetNoDelay(out.Result) // as netfd.Accept does for the emulated port
+	}
+	if !out.More {
+		u.slots.release(i, s)
+	}
+	return true
+}
+
+// takePosts moves the cross-thread queue into ready.
+func (u *uringPort) takePosts() {
+	batch := u.x.take(u.postBuf)
+	for _, p := range batch {
+		u.ready = append(u.ready, Completion{Token: p.token, Result: int(p.result), Posted: true})
+	}
+	u.postBuf = batch
+}
+
+// close cancels everything in flight, reaps every final CQE so no buffer
+// is still lent to the kernel, then releases the ring. Completions reaped
+// here are dropped.
+func (u *uringPort) close() error {
+	if u.closed {
+		return nil
+	}
+	u.closed = true
+	if u.slots.busy > 0 || u.wakeArmed {
+		u.cancelAll()
+	}
+	var scratch [64]Completion
+	for u.slots.busy > 0 || u.wakeArmed {
+		if err := u.enter(1, true); err != nil {
+			break // the ring is unusable; closing its fd cancels the rest
+		}
+		u.reap(scratch[:])
+		u.ready = u.ready[:0]
+		u.readyHead = 0
+		if u.bufs != nil {
+			u.bufs.recycle()
+		}
+	}
+	if u.bufs != nil {
+		u.bufs.unregister(&u.r)
+	}
+	err := u.r.close()
+	if u.bufs != nil {
+		u.bufs.free()
+	}
+	return err
+}
+
+// cancelAll asks the kernel to cancel every request: one
+// IORING_ASYNC_CANCEL_ANY|ALL where the kernel has it, else one cancel per
+// slot and one for the wake read.
+func (u *uringPort) cancelAll() {
+	if u.feat.cancelAny {
+		if e, err := u.sqe(); err == nil {
+			e.opcode = opAsyncCancel
+			e.opFlags = asyncCancelAny | asyncCancelAll
+			e.userData = udAux
+			return
+		}
+	}
+	for i := 0; i < u.slots.len(); i++ {
+		s := u.slots.at(uint32(i))
+		if s.state == slotBusy {
+			u.cancelOp(s.id(uint32(i)))
+		}
+	}
+	if e, err := u.sqe(); err == nil {
+		e.opcode = opAsyncCancel
+		e.addr = udWake
+		e.flags = sqeCQESkipSuccess
+		e.userData = udAux
+	}
+}
