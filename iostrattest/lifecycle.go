@@ -26,7 +26,7 @@ func checkClosed(s iostrat.Strategy) error {
 		return err
 	}
 	if err := rt.Close(); err != nil {
-		return fmt.Errorf("Close: %w", err)
+		return fmt.Errorf("runtime Close: %w", err)
 	}
 	if err := rt.Close(); err != nil {
 		return fmt.Errorf("second Close: %w", err)

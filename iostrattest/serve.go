@@ -40,7 +40,7 @@ func withService(s iostrat.Strategy, p iostrat.Protocol, f func(rt iostrat.Runti
 		}
 		svc, err := rt.Serve(ln, p)
 		if err != nil {
-			return fmt.Errorf("Serve: %w", err)
+			return fmt.Errorf("runtime Serve: %w", err)
 		}
 		if svc.Addr().String() != ln.Addr().String() {
 			return fmt.Errorf("Service.Addr() = %v, want %v", svc.Addr(), ln.Addr())
@@ -255,7 +255,7 @@ func readPlaintext(br *bufio.Reader) error {
 		return fmt.Errorf("no Server header")
 	}
 	if _, err := http.ParseTime(resp.Header.Get("Date")); err != nil {
-		return fmt.Errorf("Date header %q: %w", resp.Header.Get("Date"), err)
+		return fmt.Errorf("header Date %q: %w", resp.Header.Get("Date"), err)
 	}
 	return nil
 }

@@ -75,7 +75,7 @@ func withRuntime(s iostrat.Strategy, o iostrat.Options, f func(rt iostrat.Runtim
 	}
 	rt, err := s.Start(o)
 	if err != nil {
-		return fmt.Errorf("Start: %w", err)
+		return fmt.Errorf("strategy Start: %w", err)
 	}
 	if name := rt.Info().Name; name != s.Name() {
 		rt.Close()
@@ -86,7 +86,7 @@ func withRuntime(s iostrat.Strategy, o iostrat.Options, f func(rt iostrat.Runtim
 		return ferr // the runtime is still busy; closing it could hang too
 	}
 	if err := within("Close", rt.Close); err != nil {
-		return errors.Join(ferr, fmt.Errorf("Close: %w", err))
+		return errors.Join(ferr, fmt.Errorf("runtime Close: %w", err))
 	}
 	if err := goleak.Find(ignore); err != nil {
 		return errors.Join(ferr, fmt.Errorf("goroutines left after Close: %w", err))

@@ -15,7 +15,6 @@ import (
 // strategy below wraps the goroutine strategy and breaks one promise.
 
 type broken struct {
-	name  string
 	start func(iostrat.Runtime) (iostrat.Runtime, error)
 }
 

@@ -1,6 +1,7 @@
 package iostrattest
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -76,7 +77,7 @@ func checkTimersMixed(s iostrat.Strategy) error {
 			return err
 		}
 		if res.Fired+res.Cancelled != n {
-			return fmt.Errorf("Timers = %+v: fired+cancelled != %d", res, n)
+			return fmt.Errorf("result of Timers = %+v: fired+cancelled != %d", res, n)
 		}
 		fired := 0
 		for i, l := range late {
@@ -91,7 +92,7 @@ func checkTimersMixed(s iostrat.Strategy) error {
 			return fmt.Errorf("%d timers recorded lateness, result says %d fired", fired, res.Fired)
 		}
 		if _, err := rt.Timers(iostrat.TimerSpec{Count: 2, Lateness: make([]time.Duration, 1)}); err == nil {
-			return fmt.Errorf("Timers with 1 lateness slot for 2 timers returned no error")
+			return errors.New("calling Timers with 1 lateness slot for 2 timers returned no error")
 		}
 		return nil
 	})

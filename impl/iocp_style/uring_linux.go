@@ -60,6 +60,8 @@ type uringPort struct {
 	auxErr error // a failed MSG_RING or wake-up read, reported by the next Wait
 	cnt    Counters
 	closed bool
+
+	ownerTID int // the thread that set the ring up; checked only when an enter fails
 }
 
 // newUringPort sets up a ring on the calling thread, probes it and arms
@@ -74,7 +76,7 @@ func newUringPort(cfg Config, x *crossThread) (*uringPort, error) {
 	if err != nil {
 		return nil, &unavailableError{err}
 	}
-	u := &uringPort{r: *r, slots: newSlotTable(), x: x, wakeBuf: new([8]byte)}
+	u := &uringPort{r: *r, slots: newSlotTable(), x: x, wakeBuf: new([8]byte), ownerTID: unix.Gettid()}
 	u.deferTaskrun = r.setupFlags&setupDeferTaskrun != 0
 	if u.feat, err = probeRing(&u.r); err != nil {
 		u.r.close()
@@ -149,6 +151,12 @@ func (u *uringPort) enter(wait uint32, getEvents bool) error {
 		u.cnt.Enters++
 		if mayBlock {
 			u.cnt.WaitingEnters++
+		}
+		if err != nil && err != syscall.EINTR && unix.Gettid() != u.ownerTID {
+			// From another thread a SINGLE_ISSUER ring says EEXIST, and a
+			// registered ring index names whatever that thread registered
+			// (EBADF, EINVAL, …): name the real mistake instead.
+			return errWrongThread
 		}
 		switch err {
 		case nil:
