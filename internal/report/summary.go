@@ -191,6 +191,18 @@ func Summarize(raw *Raw) *Summary {
 		}
 	}
 
+	// A strategy a group's benchmarks skipped still gets its column, so
+	// the skip reads n/a with its reason.
+	for skipped := range raw.Skips {
+		base, rest, _ := strings.Cut(skipped, "/")
+		g := GroupOf(base)
+		for _, part := range strings.Split(rest, "/") {
+			if impl, ok := strings.CutPrefix(part, implKey+"="); ok && !slices.Contains(impls[g.ID], impl) {
+				impls[g.ID] = append(impls[g.ID], impl)
+			}
+		}
+	}
+
 	known := raw.Provenance.Strategies()
 	s := &Summary{}
 	for _, g := range Groups() {
@@ -248,12 +260,16 @@ func Summarize(raw *Raw) *Summary {
 }
 
 // columns orders a group's strategy columns: the strategies the run knew
-// when any of them has data here (so the missing ones read n/a), then
-// the other impl values seen (such as the harness's impl=none).
+// that have data or a skip record here, in the run's order, then the
+// other impl values seen (such as the harness's impl=none). A strategy the
+// group's benchmarks never run (an I/O-only variant in the dispatch group)
+// gets no column rather than a column of n/a.
 func columns(known, seen []string) []string {
 	var cols []string
-	if slices.ContainsFunc(seen, func(s string) bool { return slices.Contains(known, s) }) {
-		cols = slices.Clone(known)
+	for _, s := range known {
+		if slices.Contains(seen, s) {
+			cols = append(cols, s)
+		}
 	}
 	for _, s := range seen {
 		if !slices.Contains(cols, s) {
