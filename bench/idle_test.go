@@ -1,11 +1,8 @@
 package bench
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -21,32 +18,6 @@ import (
 // Idle connections: what a connection costs a server while it waits.
 // Anchor: the C10K and one-million-connection write-ups.
 const idleConns = 10_000
-
-// The clients live in a child process (this test binary, re-run with
-// childEnv set), so their memory and file descriptors are not counted as
-// the server's and each process stays within its own fd limit.
-const childEnv = "IOSTRAT_BENCH_IDLE_CHILD"
-
-// idleChild holds "addr,n" idle connections until its stdin closes.
-func idleChild(spec string) int {
-	addr, count, _ := strings.Cut(spec, ",")
-	n, err := strconv.Atoi(count)
-	if err == nil {
-		err = loadgen.RaiseFDLimit(n + 100)
-	}
-	var idle *loadgen.Idle
-	if err == nil {
-		idle, err = loadgen.HoldIdle(addr, n)
-	}
-	if err != nil {
-		fmt.Println("error:", err)
-		return 1
-	}
-	fmt.Println("ready")
-	io.Copy(io.Discard, os.Stdin)
-	idle.Close()
-	return 0
-}
 
 // BenchmarkIdle opens idleConns connections from a child process, each
 // answered once, and measures the server process: Go-managed memory in use
@@ -64,7 +35,7 @@ func BenchmarkIdle(b *testing.B) {
 			withServer(b, s, proto.Echo{}, func(rt iostrat.Runtime, addr string) {
 				var mem, rss, goroutines float64
 				measure(b, rt, unitConn, n, func() error {
-					m, r, g, err := idleOnce(addr, n, rt)
+					m, r, g, err := idleOnce(addr, n)
 					mem, rss, goroutines = mem+m, rss+r, goroutines+g
 					return err
 				})
@@ -77,30 +48,16 @@ func BenchmarkIdle(b *testing.B) {
 	})
 }
 
-// idleOnce holds n idle connections once and returns the server's memory,
-// resident size and goroutines per connection.
-func idleOnce(addr string, n int, rt iostrat.Runtime) (mem, rss, goroutines float64, err error) {
+// idleOnce holds n idle connections once, from a child process so the
+// clients' memory and fds are not the server's, and returns the server's
+// memory, resident size and goroutines per connection.
+func idleOnce(addr string, n int) (mem, rss, goroutines float64, err error) {
 	m0, r0, g0 := serverFootprint()
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+addr+","+strconv.Itoa(n))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	release, err := loadgen.HoldInChild(addr, n)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	if err := cmd.Start(); err != nil {
-		return 0, 0, 0, err
-	}
-	defer cmd.Wait()
-	defer stdin.Close()
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	if strings.TrimSpace(line) != "ready" {
-		return 0, 0, 0, fmt.Errorf("idle client: %q", strings.TrimSpace(line))
-	}
+	defer release()
 	m1, r1, g1 := serverFootprint()
 	per := func(a, b int64) float64 { return float64(b-a) / float64(n) }
 	return per(m0, m1), per(r0, r1), per(g0, g1), nil

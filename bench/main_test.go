@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"iostrat/internal/loadgen"
 )
 
 // TestMain runs the benchmarks, or plays one of the child processes they
 // start: the socket workloads' client, or the holder of idle connections.
 func TestMain(m *testing.M) {
-	switch {
-	case os.Getenv(clientEnv) != "":
+	loadgen.RunHolderIfChild()
+	if os.Getenv(clientEnv) != "" {
 		os.Exit(clientMain())
-	case os.Getenv(childEnv) != "":
-		os.Exit(idleChild(os.Getenv(childEnv)))
 	}
 	flag.Parse()
 	if pinned() {

@@ -9,9 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -323,11 +321,6 @@ func checkManyConns(s iostrat.Strategy) error {
 	})
 }
 
-// holdEnv, when set to "addr,n" in a test binary whose TestMain calls
-// [Main], makes it hold n idle echo connections to addr until its stdin
-// closes, instead of running tests.
-const holdEnv = "IOSTRATTEST_HOLD_CONNS"
-
 // childAvailable reports that TestMain called Main, so this binary can be
 // re-run as a holder of connections.
 var childAvailable bool
@@ -338,69 +331,20 @@ var childAvailable bool
 //
 //	func TestMain(m *testing.M) { iostrattest.Main(m) }
 func Main(m *testing.M) {
-	if spec := os.Getenv(holdEnv); spec != "" {
-		os.Exit(holdChild(spec))
-	}
+	loadgen.RunHolderIfChild()
 	childAvailable = true
 	os.Exit(m.Run())
 }
 
-func holdChild(spec string) int {
-	addr, count, _ := strings.Cut(spec, ",")
-	n, err := strconv.Atoi(count)
-	if err == nil {
-		err = loadgen.RaiseFDLimit(n + 100)
-	}
-	var idle *loadgen.Idle
-	if err == nil {
-		idle, err = loadgen.HoldIdle(addr, n)
-	}
-	if err != nil {
-		fmt.Println("error:", err)
-		return 1
-	}
-	fmt.Println("ready")
-	io.Copy(io.Discard, os.Stdin)
-	idle.Close()
-	return 0
-}
-
 // holdConns opens n idle, answered connections to addr, in a child process
 // when possible, and returns the function that closes them.
-func holdConns(addr string, n int) (release func(), err error) {
-	if !childAvailable {
-		idle, err := loadgen.HoldIdle(addr, n)
-		if err != nil {
-			return nil, err
-		}
-		var once sync.Once
-		return func() { once.Do(func() { idle.Close() }) }, nil
+func holdConns(addr string, n int) (release func() error, err error) {
+	if childAvailable {
+		return loadgen.HoldInChild(addr, n)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), holdEnv+"="+addr+","+strconv.Itoa(n))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	idle, err := loadgen.HoldIdle(addr, n)
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			stdin.Close()
-			cmd.Wait()
-		})
-	}
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	if strings.TrimSpace(line) != "ready" {
-		release()
-		return nil, fmt.Errorf("connection holder: %q", strings.TrimSpace(line))
-	}
-	return release, nil
+	return idle.Close, nil
 }

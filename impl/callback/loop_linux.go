@@ -107,18 +107,8 @@ type counters struct {
 // NewLoop starts a loop on a new goroutine locked to its own OS thread.
 func NewLoop(cfg Config) (*Loop, error) {
 	cfg = cfg.withDefaults()
-	p, err := epoll.New()
+	p, n, err := epoll.NewWithNotifier(notifierData)
 	if err != nil {
-		return nil, err
-	}
-	n, err := epoll.NewNotifier()
-	if err != nil {
-		p.Close()
-		return nil, err
-	}
-	if err := p.Add(n.FD(), epoll.In, notifierData); err != nil {
-		n.Close()
-		p.Close()
 		return nil, err
 	}
 	l := &Loop{

@@ -59,19 +59,8 @@ const notifierData = ^uint64(0)
 const eventBatch = 256
 
 func newReactor() (*reactor, error) {
-	p, err := epoll.New()
+	p, n, err := epoll.NewWithNotifier(notifierData)
 	if err != nil {
-		return nil, err
-	}
-	n, err := epoll.NewNotifier()
-	if err != nil {
-		p.Close()
-		return nil, err
-	}
-	// Level-triggered: the eventfd stays readable until Drain reads it.
-	if err := p.Add(n.FD(), epoll.In, notifierData); err != nil {
-		n.Close()
-		p.Close()
 		return nil, err
 	}
 	return &reactor{poller: p, notifier: n, events: make([]epoll.Event, eventBatch)}, nil

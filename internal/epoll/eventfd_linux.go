@@ -96,3 +96,24 @@ func (n *Notifier) Close() error {
 // for Drain to read. Call it when that read completes, before looking at
 // the work the wake-up announced, for the reason given in Drain.
 func (n *Notifier) Rearm() { n.pending.Store(false) }
+
+// NewWithNotifier creates a poller with a new Notifier registered in it,
+// level-triggered (the eventfd stays readable until Drain reads it), its
+// events carrying data: the set-up of every loop that other threads wake.
+func NewWithNotifier(data uint64) (*Poller, *Notifier, error) {
+	p, err := New()
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := NewNotifier()
+	if err != nil {
+		p.Close()
+		return nil, nil, err
+	}
+	if err := p.Add(n.FD(), In, data); err != nil {
+		n.Close()
+		p.Close()
+		return nil, nil, err
+	}
+	return p, n, nil
+}

@@ -1,9 +1,14 @@
 package loadgen
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -125,4 +130,74 @@ func (d *Idle) Close() error {
 		}
 	})
 	return first
+}
+
+// holdEnv, set to "addr,n" in the environment of a test binary whose
+// TestMain calls [RunHolderIfChild], makes it hold n idle connections to
+// addr until its standard input closes, instead of running tests.
+const holdEnv = "IOSTRAT_HOLD_IDLE"
+
+// RunHolderIfChild is for TestMain, before anything else: in a process
+// started by [HoldInChild] it holds the connections, then exits; in any
+// other process it returns at once.
+func RunHolderIfChild() {
+	spec := os.Getenv(holdEnv)
+	if spec == "" {
+		return
+	}
+	addr, count, _ := strings.Cut(spec, ",")
+	n, err := strconv.Atoi(count)
+	if err == nil {
+		err = RaiseFDLimit(n + 100)
+	}
+	var idle *Idle
+	if err == nil {
+		idle, err = HoldIdle(addr, n)
+	}
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	idle.Close()
+	os.Exit(0)
+}
+
+// HoldInChild runs the current test binary again as a holder of n idle
+// connections to the echo server at addr (see [HoldIdle]) and returns once
+// every one is open and answered. The clients' memory and file descriptors
+// are then the child's, not the server's, and each process needs only one
+// fd per connection. release closes them and waits for the child; it is
+// idempotent. The binary's TestMain must call [RunHolderIfChild].
+func HoldInChild(addr string, n int) (release func() error, err error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s,%d", holdEnv, addr, n))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("loadgen: idle: starting the holder process: %w", err)
+	}
+	var once sync.Once
+	var waitErr error
+	release = func() error {
+		once.Do(func() {
+			stdin.Close()
+			waitErr = cmd.Wait()
+		})
+		return waitErr
+	}
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	if line = strings.TrimSpace(line); line != "ready" {
+		release()
+		return nil, fmt.Errorf("loadgen: idle: holder process: %q (does TestMain call loadgen.RunHolderIfChild?)", line)
+	}
+	return release, nil
 }
