@@ -14,26 +14,21 @@ import (
 // A full report must finish in FullBudget on a 2-core machine, a quick
 // one in QuickBudget, whatever the catalogue holds. So the run first
 // calibrates: it runs every top-level benchmark once with -benchtime 1x,
-// which gives the number of leaves, the duration of one call of each,
-// and the fixed cost of the process and of starting each runtime. Then
-// each top-level benchmark gets its own benchtime: long enough for
-// callsPerLeaf calls of its slowest leaf, within [floor, cap]. The floor
-// is the largest of a ladder of values for which Count repetitions are
-// estimated to fit the budget. A leaf whose single call outlasts its
-// benchtime still runs one call per repetition, so repetitions, not
-// iterations, carry its statistics.
-var (
-	fullFloors  = []time.Duration{time.Second, 500 * time.Millisecond, 300 * time.Millisecond, 200 * time.Millisecond, 100 * time.Millisecond, 50 * time.Millisecond, 20 * time.Millisecond}
-	quickFloors = []time.Duration{20 * time.Millisecond, 10 * time.Millisecond, 5 * time.Millisecond}
-)
-
+// which gives the duration of one call of each leaf and the fixed cost of
+// the process, the runtimes and the client processes. Then each top-level
+// benchmark gets an iteration count, -benchtime Nx: every leaf makes
+// exactly N calls per repetition, so a repetition's cost is predictable
+// (fixed cost + N × one pass over its leaves) and no leaf is cut short by
+// a time limit meant for its slowest sibling. N is one time target
+// divided by the benchmark's pass, within [1, maxIters]; the target is the
+// largest for which Count repetitions are estimated to fit the budget. A
+// benchmark whose single pass already outlasts the target (open-loop
+// latency, idle connections) makes one call per leaf per repetition, so
+// repetitions, not iterations, carry its statistics.
 const (
-	fullCap       = 2 * time.Second       // longest benchtime of a full run
-	quickCap      = 50 * time.Millisecond // longest benchtime of a quick run: a smoke run is dominated by process and setup costs
-	callsPerLeaf  = 20                    // calls of the slowest leaf a benchtime aims for
-	loopOvershoot = 1.1                   // b.Loop stops past the benchtime by up to a last batch
-	minQuickCount = 3                     // a quick run cut to fit its budget keeps at least this many runs
-	noiseMargin   = 1.25                  // estimates are scaled by this: a shared machine runs slower than its calibration
+	maxIters      = 100_000 // most calls per leaf per repetition
+	minQuickCount = 3       // a quick run cut to fit its budget keeps at least this many runs
+	noiseMargin   = 1.25    // estimates are scaled by this: a shared machine runs slower than its calibration
 )
 
 // A calibration is what one 1x run of a top-level benchmark told.
@@ -59,94 +54,86 @@ func calibrate(name string, out []byte, wall time.Duration) calibration {
 	return c
 }
 
-// overhead is the calibration's wall time not spent in calls: process
-// start, runtime start and close, printing.
-func (c calibration) overhead() time.Duration {
-	o := c.Wall
+// pass is one call of every leaf.
+func (c calibration) pass() time.Duration {
+	var p time.Duration
 	for _, d := range c.Calls {
-		o -= d
-	}
-	return max(o, 0)
-}
-
-// benchtimeFor is the benchtime c gets for a given floor and ceiling.
-func (c calibration) benchtimeFor(floor, ceiling time.Duration) time.Duration {
-	var slowest time.Duration
-	for _, d := range c.Calls {
-		slowest = max(slowest, d)
-	}
-	bt := min(max(callsPerLeaf*slowest, floor), ceiling)
-	return roundBenchtime(bt)
-}
-
-// roundBenchtime rounds up to two significant digits, so that the
-// recorded benchtimes read like choices, not measurements.
-func roundBenchtime(d time.Duration) time.Duration {
-	unit := time.Millisecond
-	for d/unit >= 100 {
-		unit *= 10
-	}
-	return (d + unit - 1) / unit * unit
-}
-
-// perRun estimates one run of c at benchtime bt.
-func (c calibration) perRun(bt time.Duration) time.Duration {
-	est := c.overhead()
-	for _, call := range c.Calls {
-		est += max(call, time.Duration(loopOvershoot*float64(bt)))
-	}
-	return est
-}
-
-// A benchPlan is the chosen benchtimes and what they are expected to
-// cost.
-type benchPlan struct {
-	Names     []string                 // top-level benchmarks in run order
-	Benchtime map[string]time.Duration // per top-level benchmark
-	PerRun    map[string]time.Duration // estimated wall time of one run
-	Floor     time.Duration
-	Cap       time.Duration
-	Count     int
-	Estimate  time.Duration // all Count repetitions
-	Budget    time.Duration
-	Fits      bool
-}
-
-// planBenchtime chooses the benchtimes for count repetitions within
-// budget. A quick run whose count was not given is cut to fewer
-// repetitions (not below minQuickCount) before it gives up fitting.
-func planBenchtime(cals []calibration, count int, budget time.Duration, quick, countFixed bool) benchPlan {
-	floors, ceiling := fullFloors, fullCap
-	if quick {
-		floors, ceiling = quickFloors, quickCap
-	}
-	var p benchPlan
-	for _, floor := range floors {
-		p = makePlan(cals, count, floor, ceiling, budget)
-		if p.Fits {
-			return p
-		}
-	}
-	if quick && !countFixed {
-		for p.Count > minQuickCount && !p.Fits {
-			p = makePlan(cals, p.Count-1, p.Floor, ceiling, budget)
-		}
+		p += d
 	}
 	return p
 }
 
-func makePlan(cals []calibration, count int, floor, ceiling, budget time.Duration) benchPlan {
+// overhead is the calibration's wall time not spent in calls: process
+// start, runtime start and close, client processes, printing.
+func (c calibration) overhead() time.Duration { return max(c.Wall-c.pass(), 0) }
+
+// itersFor is the iteration count c gets for the time target.
+func (c calibration) itersFor(target time.Duration) int {
+	p := c.pass()
+	if p <= 0 {
+		return maxIters
+	}
+	return int(min(max(int64(target/p), 1), maxIters))
+}
+
+// perRun estimates one run of c with iters calls per leaf.
+func (c calibration) perRun(iters int) time.Duration {
+	return c.overhead() + time.Duration(iters)*c.pass()
+}
+
+// A benchPlan is the chosen iteration counts and what they are expected
+// to cost.
+type benchPlan struct {
+	Names    []string                 // top-level benchmarks in run order
+	Iters    map[string]int           // -benchtime Nx per top-level benchmark
+	PerRun   map[string]time.Duration // estimated wall time of one run
+	Target   time.Duration            // the time target the counts divide
+	Count    int
+	Estimate time.Duration // all Count repetitions
+	Budget   time.Duration
+	Fits     bool
+}
+
+// planBenchtime chooses the iteration counts for count repetitions
+// within budget: the largest time target that fits. If even one call per
+// leaf does not fit, a quick run whose count was not given is cut to
+// fewer repetitions (not below minQuickCount); a full run keeps its count
+// and the plan says it does not fit.
+func planBenchtime(cals []calibration, count int, budget time.Duration, quick, countFixed bool) benchPlan {
+	p := makePlan(cals, count, 0, budget)
+	if !p.Fits {
+		if quick && !countFixed {
+			for p.Count > minQuickCount && !p.Fits {
+				p = makePlan(cals, p.Count-1, 0, budget)
+			}
+		}
+		return p
+	}
+	// The estimate grows with the target; find the largest that fits.
+	lo, hi := time.Duration(0), budget
+	for hi-lo > time.Millisecond {
+		mid := lo + (hi-lo)/2
+		if makePlan(cals, count, mid, budget).Fits {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return makePlan(cals, count, lo, budget)
+}
+
+func makePlan(cals []calibration, count int, target, budget time.Duration) benchPlan {
 	p := benchPlan{
-		Benchtime: make(map[string]time.Duration),
-		PerRun:    make(map[string]time.Duration),
-		Floor:     floor, Cap: ceiling, Count: count, Budget: budget,
+		Iters:  make(map[string]int),
+		PerRun: make(map[string]time.Duration),
+		Target: target, Count: count, Budget: budget,
 	}
 	var rep time.Duration
 	for _, c := range cals {
-		bt := c.benchtimeFor(floor, ceiling)
+		n := c.itersFor(target)
 		p.Names = append(p.Names, c.Name)
-		p.Benchtime[c.Name] = bt
-		p.PerRun[c.Name] = time.Duration(noiseMargin * float64(c.perRun(bt)))
+		p.Iters[c.Name] = n
+		p.PerRun[c.Name] = time.Duration(noiseMargin * float64(c.perRun(n)))
 		rep += p.PerRun[c.Name]
 	}
 	p.Estimate = time.Duration(count) * rep
@@ -159,14 +146,14 @@ func makePlan(cals []calibration, count int, floor, ceiling, budget time.Duratio
 func (p benchPlan) String() string {
 	var b strings.Builder
 	for _, name := range p.Names {
-		fmt.Fprintf(&b, "%s=%s ", strings.TrimPrefix(name, "Benchmark"), formatBenchtime(p.Benchtime[name]))
+		fmt.Fprintf(&b, "%s=%s ", strings.TrimPrefix(name, "Benchmark"), formatBenchtime(p.Iters[name]))
 	}
-	fmt.Fprintf(&b, "(%d calls of the slowest leaf within [%v, %v], calibrated by a 1x run)", callsPerLeaf, p.Floor, p.Cap)
+	fmt.Fprintf(&b, "(calls per leaf: %v divided by one call of every leaf, within [1, %d], calibrated by a 1x run)", p.Target.Round(time.Millisecond), maxIters)
 	return b.String()
 }
 
-// formatBenchtime is d as -test.benchtime takes it.
-func formatBenchtime(d time.Duration) string { return d.String() }
+// formatBenchtime is an iteration count as -test.benchtime takes it.
+func formatBenchtime(iters int) string { return fmt.Sprintf("%dx", iters) }
 
 // remaining estimates the wall time of the runs from repetition rep,
 // benchmark index i on: each benchmark's mean so far, or its planned

@@ -19,34 +19,26 @@ func TestCalibrate(t *testing.T) {
 	}
 }
 
-func TestBenchtimePerBenchmark(t *testing.T) {
+func TestItersPerBenchmark(t *testing.T) {
 	fast := calibration{Name: "BenchmarkFast", Wall: 50 * ms, Calls: []time.Duration{ms / 10}}
 	medium := calibration{Name: "BenchmarkMedium", Wall: 100 * ms, Calls: []time.Duration{30 * ms, 10 * ms}}
 	slow := calibration{Name: "BenchmarkSlow", Wall: 5 * time.Second, Calls: []time.Duration{4 * time.Second}}
+	trivial := calibration{Name: "BenchmarkTrivial", Wall: 10 * ms, Calls: []time.Duration{10}}
 	for _, tt := range []struct {
 		c    calibration
-		want time.Duration
+		want int
 	}{
-		{fast, 200 * ms},        // at the floor
-		{medium, 600 * ms},      // 20 calls of the slowest leaf
-		{slow, 2 * time.Second}, // capped; one call per run
+		{fast, 2000},        // 200ms of 0.1ms calls
+		{medium, 5},         // 200ms over a 40ms pass
+		{slow, 1},           // one call per leaf, whatever the target
+		{trivial, maxIters}, // capped
 	} {
-		if got := tt.c.benchtimeFor(200*ms, 2*time.Second); got != tt.want {
-			t.Errorf("%s: benchtime %v, want %v", tt.c.Name, got, tt.want)
+		if got := tt.c.itersFor(200 * ms); got != tt.want {
+			t.Errorf("%s: %d iterations, want %d", tt.c.Name, got, tt.want)
 		}
 	}
-}
-
-func TestRoundBenchtime(t *testing.T) {
-	for _, tt := range []struct{ in, want time.Duration }{
-		{5 * ms, 5 * ms},
-		{123*ms + 400*time.Microsecond, 130 * ms},
-		{1234 * ms, 1300 * ms},
-		{2 * time.Second, 2 * time.Second},
-	} {
-		if got := roundBenchtime(tt.in); got != tt.want {
-			t.Errorf("roundBenchtime(%v) = %v, want %v", tt.in, got, tt.want)
-		}
+	if got := medium.perRun(5); got != 60*ms+5*40*ms {
+		t.Errorf("perRun(5) = %v, want overhead 60ms + 5 passes of 40ms", got)
 	}
 }
 
@@ -56,16 +48,19 @@ func TestPlanFitsBudget(t *testing.T) {
 		{Name: "BenchmarkB", Wall: 2 * time.Second, Calls: []time.Duration{time.Second}},
 	}
 	p := planBenchtime(cals, 10, 20*time.Minute, false, false)
-	if !p.Fits || p.Floor != time.Second || p.Count != 10 {
-		t.Errorf("roomy budget: fits=%v floor=%v count=%d, want the largest floor", p.Fits, p.Floor, p.Count)
+	if !p.Fits || p.Count != 10 || p.Estimate > 20*time.Minute || p.Estimate < 15*time.Minute {
+		t.Errorf("roomy budget: fits=%v count=%d estimate=%v, want most of 20m used", p.Fits, p.Count, p.Estimate)
+	}
+	if p.Iters["BenchmarkA"] <= p.Iters["BenchmarkB"] {
+		t.Errorf("iterations %v: the faster benchmark should make more calls", p.Iters)
 	}
 	tight := planBenchtime(cals, 10, time.Minute, false, false)
-	if !tight.Fits || tight.Floor >= p.Floor || tight.Estimate > time.Minute {
-		t.Errorf("tight budget: fits=%v floor=%v estimate=%v, want a smaller floor within a minute", tight.Fits, tight.Floor, tight.Estimate)
+	if !tight.Fits || tight.Target >= p.Target || tight.Estimate > time.Minute {
+		t.Errorf("tight budget: fits=%v target=%v estimate=%v, want a smaller target within a minute", tight.Fits, tight.Target, tight.Estimate)
 	}
 	impossible := planBenchtime(cals, 10, time.Second, false, false)
-	if impossible.Fits || impossible.Count != 10 {
-		t.Errorf("impossible budget, full run: fits=%v count=%d; want a warning, not fewer runs", impossible.Fits, impossible.Count)
+	if impossible.Fits || impossible.Count != 10 || impossible.Iters["BenchmarkB"] != 1 {
+		t.Errorf("impossible budget, full run: fits=%v count=%d; want a warning, one call per leaf, not fewer runs", impossible.Fits, impossible.Count)
 	}
 	quick := planBenchtime(cals, 6, 15*time.Second, true, false)
 	if quick.Count >= 6 || quick.Count < minQuickCount {
@@ -75,7 +70,7 @@ func TestPlanFitsBudget(t *testing.T) {
 	if fixed.Count != 6 {
 		t.Errorf("quick run with -count 6 cut to %d runs", fixed.Count)
 	}
-	if s := p.String(); !strings.HasPrefix(s, "A=1s B=2s (20 calls of the slowest leaf within [1s, 2s]") {
+	if s := tight.String(); !strings.HasPrefix(s, "A=") || !strings.Contains(s, "x B=1x (calls per leaf:") {
 		t.Errorf("benchtime line %q", s)
 	}
 }

@@ -225,7 +225,7 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 			r.progressf("run %d/%d %s (%d/%d), %v elapsed, about %v left",
 				rep+1, r.Count, name, done+1, total, r.Now().Sub(r.start).Round(time.Second),
 				remaining(names, plan, took, rep, i, r.Count).Round(time.Second))
-			out, wall, err := r.runBenchmark(ctx, name, formatBenchtime(plan.Benchtime[name]))
+			out, wall, err := r.runBenchmark(ctx, name, formatBenchtime(plan.Iters[name]))
 			if err != nil {
 				return "", err
 			}
