@@ -52,6 +52,9 @@
 //	req/s, conns/s                                     rates derived from ns/req, ns/conn
 //	B/conn, rss-B/conn, goroutines/conn                Idle: Go-managed memory, resident size and goroutines per connection
 //	behind-sched                                       Latency: share of calls where the client fell behind its schedule
+//	cpu-ns/<unit>                                      CPU time of the whole process per unit, user and system;
+//	                                                   in the socket workloads the client is another process,
+//	                                                   so this is the server's CPU alone
 //	allocs/<unit>                                      heap allocations per unit (whole process)
 //	<counter>/<unit>                                   each Stats counter the runtime keeps, per unit:
 //	                                                   tasks, polls, wakes, spurious-wakes, callbacks,

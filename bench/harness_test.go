@@ -3,7 +3,9 @@ package bench
 import (
 	"errors"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"iostrat"
 	"iostrat/internal/registry"
@@ -58,6 +60,7 @@ func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call fu
 	}
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
+	cpu0 := processCPU()
 	for b.Loop() {
 		if err := call(); err != nil {
 			if errors.Is(err, errors.ErrUnsupported) {
@@ -67,6 +70,7 @@ func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call fu
 		}
 	}
 	elapsed := b.Elapsed()
+	cpu := processCPU() - cpu0
 	runtime.ReadMemStats(&m1)
 	units := float64(b.N) * float64(perCall)
 	if units == 0 {
@@ -75,6 +79,7 @@ func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call fu
 	perUnit := float64(elapsed.Nanoseconds()) / units
 	b.ReportMetric(perUnit, perNanos+unit)
 	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/units, perAllocs+unit)
+	b.ReportMetric(float64(cpu.Nanoseconds())/units, perCPUNanos+unit)
 	if rt != nil {
 		reportStats(b, rt.Stats().Sub(before), units, unit)
 	}
@@ -86,6 +91,18 @@ func reportRate(b *testing.B, nsPerUnit float64, unit string) {
 	if nsPerUnit > 0 {
 		b.ReportMetric(1e9/nsPerUnit, unit)
 	}
+}
+
+// processCPU is the CPU time, user and system, of every thread of this
+// process so far. In the socket benchmarks the client is another process,
+// so this is the server's CPU alone: a figure that still separates the
+// strategies when the client, not the server, limits throughput.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportStats reports each kept counter divided by units, as

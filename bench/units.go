@@ -4,18 +4,19 @@ package bench
 // ("ns/task" prints as "sec/task"); hyphens, never underscores, because
 // benchstat leaves underscored units alone.
 const (
-	unitTask   = "task"  // one spawned, chained, injected or timed task
-	unitYield  = "yield" // one yield that returned
-	unitRound  = "round" // one ping-pong round trip (two wakes)
-	unitWake   = "wake"  // one delivered wake-up
-	unitTimer  = "timer" // one timer armed and cancelled, or fired
-	unitMsg    = "msg"   // one echoed message
-	unitReq    = "req"   // one HTTP request answered
-	unitConn   = "conn"  // one connection (churn: opened, used, closed)
-	unitCall   = "call"  // one workload call (the harness baseline)
-	perNanos   = "ns/"   // prefix of the per-unit time metric
-	perAllocs  = "allocs/"
-	perSyscall = "syscalls/"
+	unitTask    = "task"  // one spawned, chained, injected or timed task
+	unitYield   = "yield" // one yield that returned
+	unitRound   = "round" // one ping-pong round trip (two wakes)
+	unitWake    = "wake"  // one delivered wake-up
+	unitTimer   = "timer" // one timer armed and cancelled, or fired
+	unitMsg     = "msg"   // one echoed message
+	unitReq     = "req"   // one HTTP request answered
+	unitConn    = "conn"  // one connection (churn: opened, used, closed)
+	unitCall    = "call"  // one workload call (the harness baseline)
+	perNanos    = "ns/"   // prefix of the per-unit time metric
+	perAllocs   = "allocs/"
+	perCPUNanos = "cpu-ns/" // prefix of the process CPU time per unit
+	perSyscall  = "syscalls/"
 
 	unitP50     = "p50-ns"
 	unitP99     = "p99-ns"

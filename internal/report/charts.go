@@ -251,7 +251,8 @@ func scaleFor(unit string, values []float64) scale {
 
 // isTimeUnit reports whether a tidied unit measures time.
 func isTimeUnit(unit string) bool {
-	return strings.HasPrefix(unit, "sec/") || strings.HasSuffix(unit, "-sec")
+	num, _, _ := strings.Cut(unit, "/")
+	return num == "sec" || strings.HasSuffix(num, "-sec") // sec/task, p99-sec, cpu-sec/req
 }
 
 // barPlot draws grouped bars: one group of bars per row, one bar per

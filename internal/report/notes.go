@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -23,6 +24,7 @@ func Notes(s *Summary) []string {
 	notes = append(notes, pingPongNotes(s)...)
 	notes = append(notes, fanOutNotes(s)...)
 	notes = append(notes, timerNotes(s)...)
+	notes = append(notes, serverCPUNotes(s)...)
 	notes = append(notes, harnessNotes(s)...)
 	notes = append(notes, winnerNotes(s)...)
 	return append(notes, vmNote)
@@ -138,6 +140,71 @@ func timerNotes(s *Summary) []string {
 	}
 	return notes
 }
+
+// serverCPUNotes: in the I/O group the client may limit throughput, so
+// for rows whose throughput shows no significant winner, the server's own
+// CPU per unit (cpu-sec/…, measured in the server process while the
+// client runs in another) is set beside it, cheapest first: one note per
+// benchmark, for its row with the most connections.
+func serverCPUNotes(s *Summary) []string {
+	var notes []string
+	for _, g := range s.Groups {
+		if g.Group.ID != "io" {
+			continue
+		}
+		picked := make(map[string]*Row) // per benchmark
+		var order []string
+		for ri := range g.Rows {
+			r := &g.Rows[ri]
+			if r.Verdict.Kind != NoDifference {
+				continue
+			}
+			prev, seen := picked[r.Base]
+			if !seen {
+				order = append(order, r.Base)
+			}
+			if !seen || atoi(r.Key("conns")) >= atoi(prev.Key("conns")) {
+				picked[r.Base] = r
+			}
+		}
+		for _, base := range order {
+			r := picked[base]
+			var m *Metric
+			for mi := range r.Metrics {
+				if strings.HasPrefix(r.Metrics[mi].Unit, "cpu-sec/") {
+					m = &r.Metrics[mi]
+				}
+			}
+			if m == nil {
+				continue
+			}
+			type figure struct {
+				strategy string
+				v        float64
+			}
+			var fs []figure
+			for i, strategy := range g.Strategies {
+				if m.Cells[i].OK() {
+					fs = append(fs, figure{strategy, m.Cells[i].Summary.Center})
+				}
+			}
+			if len(fs) < 2 {
+				continue
+			}
+			slices.SortFunc(fs, func(a, b figure) int { return cmp.Compare(a.v, b.v) })
+			parts := make([]string, len(fs))
+			for i, f := range fs {
+				parts[i] = f.strategy + " " + formatValue(f.v, m.Unit)
+			}
+			notes = append(notes, fmt.Sprintf("%s: throughput shows no significant difference (the shared client can be the limit); the server's CPU per %s does: %s.",
+				r.Name, strings.TrimPrefix(m.Unit, "cpu-sec/"), strings.Join(parts, ", ")))
+		}
+	}
+	return notes
+}
+
+// atoi is a key's integer value, or 0.
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 func harnessNotes(s *Summary) []string {
 	_, harness := rowsOf(s, "Harness")

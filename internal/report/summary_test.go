@@ -214,3 +214,25 @@ func TestResultsWithoutImplKey(t *testing.T) {
 		t.Error("the column without an impl key has no label")
 	}
 }
+
+func TestServerCPUNote(t *testing.T) {
+	row := func(name string, rate, cpu float64) string {
+		var b strings.Builder
+		for _, v := range spread(1, 6) {
+			fmt.Fprintf(&b, "Benchmark%s-2 \t 100 \t %g req/s \t %g cpu-ns/req\n", name, rate*v, cpu*v)
+		}
+		return b.String()
+	}
+	raw := parse(t, twoStrategies+
+		row("HTTP/impl=a/conns=16", 1000, 900)+row("HTTP/impl=b/conns=16", 1000, 500)+
+		row("HTTP/impl=a/conns=256", 1000, 800)+row("HTTP/impl=b/conns=256", 1000, 400))
+	var got []string
+	for _, n := range Notes(Summarize(raw)) {
+		if strings.Contains(n, "server's CPU") {
+			got = append(got, n)
+		}
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0], "HTTP/conns=256:") || !strings.Contains(got[0], "b 398.0ns, a 796.0ns") {
+		t.Errorf("server CPU notes %q, want one for the 256-connection row, cheapest first", got)
+	}
+}
