@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"iostrat/internal/registry"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -98,9 +100,18 @@ func TestServeAddressInUse(t *testing.T) {
 // then sends SIGTERM while a client holds a connection: the child must
 // exit 0, close the connection and print its counters.
 func TestServeGracefulShutdown(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-		t.Run(sig.String(), func(t *testing.T) {
-			cmd := child("serve", "-strategy", "goroutine", "-proto", "http", "-addr", "127.0.0.1:0")
+	type run struct {
+		strategy string
+		sig      syscall.Signal
+	}
+	runs := []run{{"goroutine", syscall.SIGINT}}
+	for _, name := range registry.Names() {
+		runs = append(runs, run{name, syscall.SIGTERM})
+	}
+	for _, r := range runs {
+		sig := r.sig
+		t.Run(r.strategy+"/"+sig.String(), func(t *testing.T) {
+			cmd := child("serve", "-strategy", r.strategy, "-proto", "http", "-addr", "127.0.0.1:0")
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
