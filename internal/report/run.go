@@ -402,7 +402,7 @@ func (r *run) pinning() string {
 	if last > 1 {
 		server = fmt.Sprintf("0-%d", last-1)
 	}
-	return fmt.Sprintf("socket benchmarks (I/O, latency, memory): server on CPU %s with GOMAXPROCS %d, client process on CPU %d; other benchmarks unpinned", server, last, last)
+	return fmt.Sprintf("socket benchmarks (I/O, latency, memory): server on CPU %s with GOMAXPROCS %d (so loops=%d where the knobs say loops follow GOMAXPROCS), client process on CPU %d; other benchmarks unpinned", server, last, last, last)
 }
 
 // configValue returns the value of the first config line for key in a

@@ -423,7 +423,7 @@ func TestPinningOnlySocketBenchmarks(t *testing.T) {
 			t.Errorf("pinSockets(%s) = %v, want %v", name, got, want)
 		}
 	}
-	if p := r.pinning(); !strings.Contains(p, "server on CPU 0 with GOMAXPROCS 1, client process on CPU 1") {
+	if p := r.pinning(); !strings.Contains(p, "server on CPU 0 with GOMAXPROCS 1 (so loops=1") || !strings.Contains(p, "client process on CPU 1") {
 		t.Errorf("pinning() = %q", p)
 	}
 	one := &run{RunOptions: RunOptions{CPUs: 1}}
