@@ -74,8 +74,8 @@ func statsLine(s iostrat.Stats) string {
 	return line
 }
 
-// crlfCounter is the protocol of the gnet anchor server
-// (shared/anchors/gnet-http): every "\r\n\r\n" in the input ends a request
+// crlfCounter is the protocol of the usual gnet plaintext server: every
+// "\r\n\r\n" in the input ends a request
 // and gets the canned plaintext response; nothing is parsed. Serving it
 // (CALLBACK_SERVE_PROTO=crlf) compares the event loops alone, with the
 // protocol work equal on both sides.
