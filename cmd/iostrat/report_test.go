@@ -72,8 +72,8 @@ func TestReportRerendersRawFile(t *testing.T) {
 		t.Error("README is not the sample's page")
 	}
 	svgs, _ := filepath.Glob(filepath.Join(out, "*.svg"))
-	if len(svgs) != 8 {
-		t.Errorf("%d charts, want 8", len(svgs))
+	if len(svgs) != 9 { // Timers draws two: arm-cancel time and fire lateness
+		t.Errorf("%d charts, want 9", len(svgs))
 	}
 }
 

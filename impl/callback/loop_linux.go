@@ -223,16 +223,18 @@ func (l *Loop) runPosted() {
 		l.batch[l.batchPos] = nil
 		l.batchPos++
 		ran++
+		// Counted before it runs, not after the batch: a callback may be
+		// the one that ends a workload, and a Stats snapshot posted then can
+		// run later in this same batch; it must see every callback before it.
+		l.count.callbacks++
 		fn()
 	}
 	q := &l.local
-	local, budget := 0, l.cfg.Batch
-	for local < budget && q.tail != q.head {
+	for local := 0; local < l.cfg.Batch && q.tail != q.head; local++ {
 		fn := q.pop()
-		local++
+		l.count.callbacks++
 		fn()
 	}
-	l.count.callbacks += uint64(ran + local)
 }
 
 // Post queues fn to run on the loop. It is safe from any goroutine,

@@ -228,6 +228,9 @@ func TestPostsDoNotStarveIO(t *testing.T) {
 // TestCrossLoopRemotePostsRunAlongsideLocal: remote posts are taken every
 // turn even while local callbacks keep the loop busy (no eventfd write is
 // needed, and none may be lost).
+// TestRemotePostsWhileBusy: a callback that re-posts itself forever must not
+// starve posts from other goroutines; if it did, the onLoop calls below
+// would never return and the test would fail by its timeout.
 func TestRemotePostsWhileBusy(t *testing.T) {
 	l := newLoop(t, Config{Batch: 16})
 	stop := false

@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"iostrat"
@@ -18,7 +17,6 @@ type service struct {
 	ln    net.Listener
 	proto iostrat.Protocol
 
-	conns   atomic.Int64
 	wg      sync.WaitGroup // the accept loop and every connection goroutine
 	mu      sync.Mutex
 	open    map[net.Conn]struct{}
@@ -44,7 +42,13 @@ func (rt *goRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.Service
 }
 
 func (s *service) Addr() net.Addr { return s.ln.Addr() }
-func (s *service) Conns() int     { return int(s.conns.Load()) }
+
+// Conns counts the connections being served.
+func (s *service) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.open)
+}
 
 func (s *service) acceptLoop() {
 	defer s.wg.Done()
@@ -69,7 +73,6 @@ func (s *service) acceptLoop() {
 			continue
 		}
 		s.open[c] = struct{}{}
-		s.conns.Add(1)
 		s.wg.Add(1)
 		s.mu.Unlock()
 		s.rt.tasks.Add(1)
@@ -97,7 +100,6 @@ func (s *service) serveConn(c net.Conn) {
 		s.mu.Lock()
 		delete(s.open, c)
 		s.mu.Unlock()
-		s.conns.Add(-1)
 	}()
 	buf := *bp
 	for {

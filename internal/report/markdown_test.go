@@ -239,7 +239,7 @@ func TestPublish(t *testing.T) {
 			t.Errorf("%s exists: %v, want %v", name, err == nil, want)
 		}
 	}
-	for _, s := range []string{"wrote " + filepath.Join(out, "README.md") + " (7 groups, 8 charts)", "compared with " + prev + ": 0 regressions, 0 improvements"} {
+	for _, s := range []string{"wrote " + filepath.Join(out, "README.md") + " (7 groups, 9 charts)", "compared with " + prev + ": 0 regressions, 0 improvements"} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
 		}
