@@ -55,7 +55,12 @@ type Options struct {
 	// Trigger selects level- or edge-triggered readiness for strategies
 	// built on epoll that offer both. Strategies that do not, ignore it.
 	Trigger Trigger
-	// ReadBuffer is the size in bytes of each read. 0 means 64 KiB.
+	// Park selects how an idle loop, executor or ring waits for work
+	// (see [Park]). Strategies with no loop of their own (goroutine)
+	// ignore it and say so in their knobs.
+	Park Park
+	// ReadBuffer is the size in bytes of each read. 0 means
+	// [DefaultReadBuffer], the same for every strategy.
 	ReadBuffer int
 	// HighWater is the pending output, in bytes, at which a connection stops
 	// being read until its output drains below half of it (backpressure).
@@ -87,9 +92,45 @@ func (t Trigger) String() string {
 	return "level"
 }
 
+// Park is how an idle loop thread waits for its next event.
+//
+// A loop thread blocked in a system call (epoll_wait, io_uring_enter)
+// keeps the Go scheduler's P it was running on until the runtime's monitor
+// thread (sysmon, every 20 µs to 10 ms) takes it back; with GOMAXPROCS 1
+// the goroutine the loop just woke — a workload's caller, a Go peer —
+// waits that long for a P. Parked on the netpoller, the loop gives its P
+// back at once, as a goroutine blocked on a socket does: the loop's epoll
+// fd (or the eventfd its ring signals) is registered with the Go runtime's
+// own poller, and the loop waits on it like a net.Conn read.
+type Park uint8
+
+const (
+	// ParkNetpoll: an idle loop waits on the Go runtime's netpoller and
+	// gives its P back at once. The default.
+	ParkNetpoll Park = iota
+	// ParkThread: an idle loop blocks its thread in the kernel (epoll_wait,
+	// io_uring_enter with a wait) and keeps its P until sysmon retakes it,
+	// as a C event loop embedded in a Go program would.
+	ParkThread
+)
+
+func (p Park) String() string {
+	if p == ParkThread {
+		return "thread"
+	}
+	return "netpoll"
+}
+
 // Defaults used when an [Options] field is zero.
 const (
-	DefaultReadBuffer = 64 << 10
+	// DefaultReadBuffer is the size of every read, for every strategy.
+	// 16 KiB: the largest TLS record, and the buffer Go's net/http,
+	// gnet and most io_uring servers read into. Every blocked reader of
+	// the goroutine strategy holds one (10,000 idle connections hold
+	// 160 MiB at 16 KiB, 640 MiB at 64 KiB), and the completion queue
+	// lends the kernel a ring of them; a loop strategy holds one per loop,
+	// so the size is its only difference from the others, not the number.
+	DefaultReadBuffer = 16 << 10
 	DefaultHighWater  = 256 << 10
 )
 

@@ -31,6 +31,13 @@ type Dispatcher interface {
 	// Anchors: tokio remote_spawn, libuv async_pummel.
 	Inject(producers, n int) (sum uint64, err error)
 
+	// Handoff enters the runtime with one empty unit of work (a task, a
+	// callback, a posted completion) and returns once it has run: the
+	// call boundary every other workload call pays once, whatever its
+	// size — in from the caller's goroutine to a parked runtime, and the
+	// runtime's signal back out.
+	Handoff() error
+
 	// Yield starts tasks tasks inside the runtime; each gives up the CPU
 	// yields times through the model's own yield (rescheduling itself
 	// behind other ready work), then finishes. Yield returns the total
@@ -112,6 +119,12 @@ type TimerSpec struct {
 	// i%CancelEvery == 0, once all timers are armed. A cancel that loses
 	// the race with its timer firing leaves it fired.
 	CancelEvery int
+	// OnArm, if not nil, is called inside the runtime, on the thread that
+	// arms the timers, immediately before timer i is armed. The
+	// conformance suite makes arming slow with it, to check that each
+	// deadline is taken from its own arming and not from one clock read
+	// for all.
+	OnArm func(i int)
 	// Lateness, if not nil, must have length Count; the runtime stores each
 	// fired timer's lateness (when its function ran minus its deadline) at
 	// its index and leaves cancelled entries zero. It is caller-owned so

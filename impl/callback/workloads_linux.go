@@ -411,3 +411,12 @@ func (r *cbRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) 
 	})
 	return res, err
 }
+
+// Handoff posts one callback to loop 0 that signals the caller: a Post in
+// (an eventfd write, the loop being parked) and a channel send out.
+func (r *cbRuntime) Handoff() error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	return r.run(r.loops[0], r.finish)
+}

@@ -180,6 +180,16 @@ func (r *runtimeImpl) check() error {
 	return nil
 }
 
+// Handoff spawns a root future that is ready on its first poll into loop
+// 0 and waits for it: a cross-thread spawn in, a channel send out.
+func (r *runtimeImpl) Handoff() error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	_, err := call(r, r.loops[0], &emptyRoot{})
+	return err
+}
+
 // Spawn runs tokio's spawn_many: a root task spawns n tasks, keeps their
 // JoinHandles, and awaits each in turn.
 func (r *runtimeImpl) Spawn(n int) (uint64, error) {

@@ -476,3 +476,9 @@ func (f *timerRoot) Poll(cx *Context) Poll[iostrat.TimerResult] {
 		return Ready(iostrat.TimerResult{Fired: st.fired, Cancelled: st.cancelled})
 	}
 }
+
+// emptyRoot is a workload root with nothing to do: ready on its first
+// poll.
+type emptyRoot struct{}
+
+func (emptyRoot) Poll(*Context) Poll[struct{}] { return Ready(struct{}{}) }

@@ -224,7 +224,7 @@ func (rt *goRuntime) FanOut(waiters, rounds int) (uint64, error) {
 	}
 	wg.Wait()
 	rt.tasks.Add(uint64(waiters))
-	rt.wakes.Add(uint64(waiters * rounds))
+	rt.wakes.Add(wakes.Load())
 	return wakes.Load(), nil
 }
 
@@ -267,4 +267,19 @@ func (rt *goRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error)
 	res.Fired = int(fired.Load())
 	rt.tasks.Add(uint64(res.Fired))
 	return res, nil
+}
+
+// Handoff starts one goroutine and waits for it: `go` in, a channel
+// receive out.
+func (rt *goRuntime) Handoff() error {
+	if err := rt.check(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		rt.tasks.Add(1)
+		close(done)
+	}()
+	<-done
+	return nil
 }

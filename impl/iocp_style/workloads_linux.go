@@ -427,3 +427,10 @@ func (l *loop) onTimer(i uint64, c *Completion) {
 		l.finish()
 	}
 }
+
+// Handoff posts one job completion to loop 0 that signals the caller: a
+// posted completion in, a channel send out.
+func (rt *portRuntime) Handoff() error {
+	_, err := rt.call(rt.loops[0], func(l *loop, _ *work) { l.finish() })
+	return err
+}
