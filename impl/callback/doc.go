@@ -8,8 +8,9 @@
 // # The model
 //
 // A loop is one thread that does one thing at a time and never blocks
-// except in one place: epoll_wait, where it asks the kernel "which of my
-// file descriptors are ready, or how long until my next timer?". Everything
+// except in one place: waiting on its epoll instance, where it asks the
+// kernel "which of my file descriptors are ready, or how long until my
+// next timer?". Everything
 // else is a callback — a function the loop calls when the thing it was
 // waiting for has happened: a socket has bytes to read, a timer is due,
 // another piece of code posted work. A callback must return quickly and
@@ -29,8 +30,8 @@
 //
 // # One turn of the loop
 //
-//  1. epoll_wait: block until an fd is ready, a post arrives or the next
-//     timer is due; do not block if callbacks are already queued (and do
+//  1. wait until an fd is ready, a post arrives or the next timer is due
+//     (see Parking); do not block if callbacks are already queued (and do
 //     not poll at all then if no fd is watched)
 //  2. dispatch each event to its watch or connection (stale ones dropped)
 //  3. run the due timers, in deadline order
@@ -45,16 +46,36 @@
 // and all but the first of a burst, cost no system call. PostLocal, from
 // the loop's own callbacks, is a ring-buffer push with no atomic at all.
 //
+// # Parking
+//
+// A loop goroutine is locked to its OS thread. Blocked in epoll_wait, that
+// thread keeps the Go scheduler's P until sysmon retakes it, 20 µs to
+// 10 ms later, and with GOMAXPROCS 1 the goroutine the loop has just
+// woken (a caller waiting for a result, a Go peer) waits that long to run.
+// So by default (Config.Park = ParkNetpoll) an idle loop parks on the Go
+// runtime's own netpoller instead: the loop's epoll fd is itself readable
+// whenever one of its fds is ready, so it is registered with the runtime's
+// epoll (internal/netpark) and the loop waits on it as a net.Conn read
+// waits on a socket, giving its P back at once. The wait calls the loop's
+// non-blocking epoll_wait after it has begun, so nothing that became ready
+// before the goroutine parked is missed; the next timer's deadline becomes
+// the wait's deadline. ParkThread keeps the C-style blocking epoll_wait.
+// Both wait for a timer in whole milliseconds, rounded up (Loop.park says
+// why). The sleeping flag and the eventfd are the same in both: a post
+// that finds the loop asleep writes the eventfd, which makes the loop's
+// epoll fd readable and so wakes the netpoller too.
+//
 // # Loop states and who may touch what
 //
 //	state    meaning                                    left when
 //	running  in a turn: polling without blocking, or      the turn ends with nothing queued:
 //	         running callbacks                            parked; Close's callback ran: stopped
-//	parked   blocked in epoll_wait, sleeping flag set     an fd is ready, a timer is due, or a
-//	                                                      post writes the eventfd: running
+//	parked   sleeping flag set; blocked in epoll_wait     an fd is ready, a timer is due, or a
+//	         or on the netpoller (see Parking)            post writes the eventfd: running
 //	closing  Close has queued its stop callback; posts    the stop callback runs: stopped
 //	         are refused, those before it still run
-//	stopped  connections, eventfd and epoll fd closed;    —
+//	stopped  connections, eventfd, epoll fd and its       —
+//	         netpoller duplicate closed;
 //	         goroutine and its OS thread ended
 //
 //	data                                    loop goroutine        other goroutines

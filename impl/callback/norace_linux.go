@@ -4,3 +4,6 @@ package callback
 
 // checkLoopThread is free without -race; see race_linux.go.
 func checkLoopThread(*Loop) {}
+
+// raceEnabled reports whether the race detector is on.
+const raceEnabled = false

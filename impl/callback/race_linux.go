@@ -10,3 +10,6 @@ func checkLoopThread(l *Loop) {
 		panic("callback: loop-only method called outside the loop's goroutine")
 	}
 }
+
+// raceEnabled reports whether the race detector is on.
+const raceEnabled = true

@@ -2,6 +2,7 @@ package callback
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"sync"
@@ -23,6 +24,7 @@ type cbRuntime struct {
 	loops []*Loop
 
 	done     chan struct{} // the running workload's last callback sends here
+	finish   func()        // r.finished, made once: posting it allocates nothing
 	dead     chan struct{} // closed when any loop stops
 	deadOnce sync.Once
 	closed   atomic.Bool
@@ -36,12 +38,17 @@ var _ iostrat.Runtime = (*cbRuntime)(nil)
 
 func start(o iostrat.Options) (iostrat.Runtime, error) {
 	o = o.WithDefaults()
+	park, err := parkOf(o.Park)
+	if err != nil {
+		return nil, err
+	}
 	r := &cbRuntime{
 		opts: o,
 		done: make(chan struct{}, 1),
 		dead: make(chan struct{}),
 	}
-	r.cfg = Config{Batch: o.Batch, onExit: r.loopStopped}.withDefaults()
+	r.finish = r.finished
+	r.cfg = Config{Batch: o.Batch, Park: park, onExit: r.loopStopped}.withDefaults()
 	r.scfg = ServerConfig{
 		Trigger:    o.Trigger,
 		ReadBuffer: o.ReadBuffer,
@@ -61,14 +68,25 @@ func start(o iostrat.Options) (iostrat.Runtime, error) {
 	return r, nil
 }
 
+// parkOf translates the contract's park mode into the loop's own.
+func parkOf(p iostrat.Park) (Park, error) {
+	switch p {
+	case iostrat.ParkNetpoll:
+		return ParkNetpoll, nil
+	case iostrat.ParkThread:
+		return ParkThread, nil
+	}
+	return 0, fmt.Errorf("callback: unknown park mode %d", p)
+}
+
 func (r *cbRuntime) loopStopped() { r.deadOnce.Do(func() { close(r.dead) }) }
 
 // Info names the model and backend and lists every knob. Values carry no
 // spaces, so Info.String stays one key=value list.
 func (r *cbRuntime) Info() iostrat.Info {
-	cross := "loop0-loop1"
+	cross, spread := "loop0-loop1", "inject,yield,fanout"
 	if len(r.loops) == 1 {
-		cross = "loop0-spare-loop"
+		cross, spread = "loop0-spare-loop", "none"
 	}
 	return iostrat.Info{
 		Name:    "callback",
@@ -76,6 +94,10 @@ func (r *cbRuntime) Info() iostrat.Info {
 		Backend: "epoll",
 		Knobs: []iostrat.Knob{
 			{Key: "loops", Value: strconv.Itoa(len(r.loops))},
+			{Key: "park", Value: r.cfg.Park.String()},
+			// Workloads whose work is dealt over every loop; the others run
+			// on loop 0 (see workloads_linux.go).
+			{Key: "spread", Value: spread},
 			{Key: "trigger", Value: r.scfg.Trigger.String()},
 			{Key: "read-buffer", Value: strconv.Itoa(r.scfg.ReadBuffer)}, // one per loop
 			{Key: "high-water", Value: strconv.Itoa(r.scfg.HighWater)},
@@ -180,9 +202,9 @@ func (r *cbRuntime) await() error {
 	}
 }
 
-// finish signals the caller of the running workload; called exactly once
-// per call, from a loop.
-func (r *cbRuntime) finish() { r.done <- struct{}{} }
+// finished signals the caller of the running workload; called exactly
+// once per call, from a loop, through r.finish.
+func (r *cbRuntime) finished() { r.done <- struct{}{} }
 
 func (r *cbRuntime) check() error {
 	if r.closed.Load() {

@@ -11,6 +11,17 @@ import (
 // Each workload is written the way a callback program would be: state in a
 // small struct owned by one loop, closures over it, and progress made by
 // posting the next callback. The last callback calls finish.
+//
+// Where the work runs is decided here, from the CPU budget: the runtime
+// has one loop per CPU (Options.Loops defaults to GOMAXPROCS). Work made
+// of independent pieces is dealt over every loop, as Go's scheduler
+// spreads goroutines over its Ps: Inject's tasks, Yield's tasks and
+// FanOut's waiters (the knob "spread" lists them). Work that is one
+// thread of control runs on loop 0: Spawn and Chain (tasks started from
+// inside a running task are loop-local posts), same-thread and hog
+// ping-pong, WakeExternal's one parked task, and Timers. Cross-thread
+// ping-pong runs between loops 0 and 1, or loop 0 and a spare loop when
+// there is one loop. With one loop everything else runs on loop 0.
 
 // Spawn posts n callbacks from a callback running on loop 0; the tasks are
 // closures over their index, so each costs one small allocation and one
@@ -86,9 +97,12 @@ type injectShare struct {
 	_              [40]byte
 }
 
-// Inject has producer p post its tasks to loop p%loops with Post, the
-// cross-thread entry point; each loop counts its own share, and the loop
-// that completes the last share signals the caller.
+// Inject has every producer deal its tasks round-robin over the loops with
+// Post, the cross-thread entry point — producer p's k-th task to loop
+// (p+k)%loops — so that even one producer keeps every loop busy, as
+// goroutines started from one thread spread over every P. Each loop
+// counts its own share; the loop that completes the last share signals
+// the caller.
 func (r *cbRuntime) Inject(producers, n int) (uint64, error) {
 	if err := r.check(); err != nil {
 		return 0, err
@@ -99,10 +113,15 @@ func (r *cbRuntime) Inject(producers, n int) (uint64, error) {
 	if n <= 0 {
 		return 0, nil
 	}
-	shares := make([]injectShare, len(r.loops))
-	for p := range producers {
-		if p < n {
-			shares[p%len(r.loops)].want += uint64((n - p + producers - 1) / producers)
+	loops := len(r.loops)
+	shares := make([]injectShare, loops)
+	for p := range min(producers, n) {
+		tasks := (n - p + producers - 1) / producers
+		for j := range shares {
+			// Producer p's tasks k ≡ j-p (mod loops) go to loop j.
+			if first := ((j-p)%loops + loops) % loops; first < tasks {
+				shares[j].want += uint64((tasks - first + loops - 1) / loops)
+			}
 		}
 	}
 	var remaining atomic.Int32
@@ -113,9 +132,10 @@ func (r *cbRuntime) Inject(producers, n int) (uint64, error) {
 	}
 	var failed atomic.Bool
 	iostrat.OnThreads(producers, func(p int) {
-		l, sh := r.loops[p%len(r.loops)], &shares[p%len(r.loops)]
+		j := p % loops
 		for i := p; i < n; i += producers {
-			err := l.Post(func() {
+			sh := &shares[j]
+			err := r.loops[j].Post(func() {
 				sh.sum += uint64(i + 1)
 				sh.got++
 				if sh.got == sh.want && remaining.Add(-1) == 0 {
@@ -125,6 +145,9 @@ func (r *cbRuntime) Inject(producers, n int) (uint64, error) {
 			if err != nil {
 				failed.Store(true)
 				return
+			}
+			if j++; j == loops {
+				j = 0
 			}
 		}
 	})
@@ -324,9 +347,15 @@ func (r *cbRuntime) WakeExternal(rounds int) (int, error) {
 	return acked, err
 }
 
-// FanOut: waiters callbacks wait on an Event on loop 0; a notifier
-// callback fires it, which posts all of them; each counts its wake and
-// waits again, and the last of a round posts the notifier.
+// FanOut deals the waiters round-robin over the loops (waiter w on loop
+// w%loops), each loop's waiters waiting on an Event of that loop. The
+// notifier is a callback on loop 0: it fires loop 0's event and posts a
+// fire callback to every other loop, the one cross-thread message per
+// loop per round. Each waiter counts its wake and waits again; the last
+// of a loop's waiters to wake reports to loop 0 (a Post, or a plain call
+// on loop 0), and the last report of a round posts the notifier. With one
+// loop that is one Event, its waiters, and the notifier re-posted by the
+// last of them.
 func (r *cbRuntime) FanOut(waiters, rounds int) (uint64, error) {
 	if err := r.check(); err != nil {
 		return 0, err
@@ -334,42 +363,124 @@ func (r *cbRuntime) FanOut(waiters, rounds int) (uint64, error) {
 	if waiters <= 0 || rounds <= 0 {
 		return 0, nil
 	}
-	l := r.loops[0]
-	st := &struct {
-		wakes       uint64
-		woken, done int
-	}{}
-	err := r.run(l, func() {
-		ev := l.NewEvent()
-		notify := func() { ev.Fire() }
-		for range waiters {
-			var waiter func()
-			waiter = func() {
-				st.wakes++
-				ev.Wait(waiter)
-				st.woken++
-				if st.woken < waiters {
-					return
-				}
-				st.woken = 0
-				st.done++
-				if st.done == rounds {
-					r.finish()
-					return
-				}
-				l.PostLocal(notify)
-			}
-			ev.Wait(waiter)
+	f := &fanOut{r: r, rounds: rounds, shares: make([]fanShare, len(r.loops))}
+	for w := range waiters {
+		f.shares[w%len(r.loops)].waiters++
+	}
+	f.notify = f.fire
+	f.report = f.shareDone
+	for j := range f.shares {
+		if f.shares[j].waiters > 0 {
+			f.active++
 		}
-		l.PostLocal(notify)
-	})
-	return st.wakes, err
+	}
+	for j, l := range r.loops {
+		if f.shares[j].waiters == 0 {
+			continue
+		}
+		if err := l.Post(func() { f.setUp(j) }); err != nil {
+			return 0, err
+		}
+	}
+	if err := r.await(); err != nil {
+		return 0, err
+	}
+	var wakes uint64
+	for j := range f.shares {
+		wakes += f.shares[j].wakes
+	}
+	return wakes, nil
+}
+
+// fanOut is one FanOut call. Its own fields are loop 0's; each share is
+// its loop's.
+type fanOut struct {
+	r        *cbRuntime
+	shares   []fanShare
+	active   int    // shares with waiters
+	rounds   int    // rounds to run
+	round    int    // rounds fired so far
+	reported int    // shares done with the current round (or set up, before the first)
+	notify   func() // f.fire, made once
+	report   func() // f.shareDone, made once
+}
+
+// fanShare is one loop's part of a FanOut call, padded so two loops never
+// write the same cache line.
+type fanShare struct {
+	ev      *Event
+	fire    func() // ev.Fire, for the notifier to post
+	waiters int
+	woken   int // waiters woken in the current round
+	wakes   uint64
+	_       [24]byte
+}
+
+// setUp makes share j's event and waiters on loop j, then reports ready.
+func (f *fanOut) setUp(j int) {
+	l, sh := f.r.loops[j], &f.shares[j]
+	sh.ev = l.NewEvent()
+	sh.fire = func() { sh.ev.Fire() }
+	for range sh.waiters {
+		var waiter func()
+		waiter = func() {
+			sh.wakes++
+			sh.ev.Wait(waiter)
+			if sh.woken++; sh.woken < sh.waiters {
+				return
+			}
+			sh.woken = 0
+			f.reportFrom(j)
+		}
+		sh.ev.Wait(waiter)
+	}
+	f.reportFrom(j)
+}
+
+// reportFrom tells loop 0 that share j is done with the round.
+func (f *fanOut) reportFrom(j int) {
+	if j == 0 {
+		f.shareDone()
+		return
+	}
+	f.r.loops[0].Post(f.report) // fails only if the runtime stops: await sees it
+}
+
+// shareDone runs on loop 0 for each report; the last of a round ends the
+// call or posts the notifier for the next round.
+func (f *fanOut) shareDone() {
+	if f.reported++; f.reported < f.active {
+		return
+	}
+	f.reported = 0
+	if f.round == f.rounds {
+		f.r.finish()
+		return
+	}
+	f.round++
+	f.r.loops[0].PostLocal(f.notify)
+}
+
+// fire is the notifier: it fires every share's event, its own directly.
+func (f *fanOut) fire() {
+	for j := range f.shares {
+		sh := &f.shares[j]
+		switch {
+		case sh.waiters == 0:
+		case j == 0:
+			sh.ev.Fire()
+		default:
+			f.r.loops[j].Post(sh.fire)
+		}
+	}
 }
 
 // Timers arms every timer with AfterFunc from one callback on loop 0,
 // cancels the selected ones with Stop, and finishes when the books
-// balance. Lateness is measured from each timer's deadline on the loop's
-// clock to when its callback runs.
+// balance. Each timer's deadline counts from its own arming: the loop's
+// clock is read again (UpdateNow) right before each AfterFunc, after
+// spec.OnArm. Lateness is measured from that deadline to when the
+// timer's callback runs.
 func (r *cbRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) {
 	if err := r.check(); err != nil {
 		return iostrat.TimerResult{}, err
@@ -389,9 +500,12 @@ func (r *cbRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) 
 		}
 	}
 	err := r.run(l, func() {
-		l.UpdateNow() // start, taken once
 		for i := range timers {
 			d := spec.Delay(i)
+			if spec.OnArm != nil {
+				spec.OnArm(i)
+			}
+			l.UpdateNow()
 			timers[i] = l.AfterFunc(d, func() {
 				if spec.Lateness != nil {
 					spec.Lateness[i] = time.Duration(timerheap.Now() - timers[i].entry.When)
@@ -413,7 +527,9 @@ func (r *cbRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) 
 }
 
 // Handoff posts one callback to loop 0 that signals the caller: a Post in
-// (an eventfd write, the loop being parked) and a channel send out.
+// (an eventfd write, the loop being parked) and a channel send out. The
+// callback is r.finish, a func value made once, so the call allocates
+// nothing of its own.
 func (r *cbRuntime) Handoff() error {
 	if err := r.check(); err != nil {
 		return err

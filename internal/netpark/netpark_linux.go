@@ -48,7 +48,9 @@ import (
 type Parker struct {
 	f        *os.File
 	rc       syscall.RawConn
-	deadline bool // a read deadline is set on f
+	deadline bool        // a read deadline is set on f
+	look     func() bool // the current Wait's look
+	read     func(uintptr) bool
 }
 
 // New returns a Parker for fd, which must be pollable (an epoll fd, an
@@ -70,7 +72,10 @@ func New(fd int) (*Parker, error) {
 		f.Close()
 		return nil, fmt.Errorf("netpark: %w", err)
 	}
-	return &Parker{f: f, rc: rc}, nil
+	p := &Parker{f: f, rc: rc}
+	// Built once: a closure made per Wait would escape to the heap.
+	p.read = func(uintptr) bool { return p.look() }
+	return p, nil
 }
 
 // Wait calls look, which must not block, until it reports true; between
@@ -91,7 +96,9 @@ func (p *Parker) Wait(timeout time.Duration, look func() bool) error {
 			return err
 		}
 	}
-	err := p.rc.Read(func(uintptr) bool { return look() })
+	p.look = look
+	err := p.rc.Read(p.read)
+	p.look = nil
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return nil
 	}
