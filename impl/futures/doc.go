@@ -6,7 +6,8 @@
 // Select). It is a small library in its own right; runtime_linux.go and
 // serve_linux.go adapt it to the iostrat.Runtime contract, and the
 // iostrattest suite checks that adapter. It imports only the root package
-// and internal/epoll, internal/netfd and internal/timerheap.
+// and internal/epoll, internal/netfd, internal/netpark and
+// internal/timerheap.
 //
 // # The model
 //
@@ -36,7 +37,8 @@
 // future type; a reference count, split between the executor's goroutine
 // (a plain int) and other goroutines (an atomic), says when no waker or
 // handle refers to a cell any more so it may be reused — in Go the garbage
-// collector, not the count, keeps the memory alive.
+// collector, not the count, keeps the memory alive. Config.PoolCap NoPool
+// turns the pool off.
 //
 // # Who runs what
 //
@@ -45,10 +47,10 @@
 // reactor slots, timer heap, Notify permits and counters are plain fields
 // only the owner touches. A wake, a spawn or a Notify from another
 // goroutine never touches them: it is posted to the executor's inbox (a
-// mutex-guarded slice) and, if the loop is parked in epoll_wait, signals
-// its eventfd; the owner applies it at its next turn. Whether the caller is
-// the owner is decided by comparing goroutine tokens (goroutine_token.go),
-// Go's stand-in for the thread-local "current executor" of a Rust runtime.
+// mutex-guarded slice) and, if the loop is parked, signals its eventfd;
+// the owner applies it at its next turn. Whether the caller is the owner
+// is decided by comparing goroutine tokens (goroutine_token.go), Go's
+// stand-in for the thread-local "current executor" of a Rust runtime.
 // So the same-thread wake — a yield, a notify between two tasks of one
 // loop, a socket becoming ready — costs no atomic instruction.
 //
@@ -73,8 +75,14 @@
 //	running    drain the inbox, poll up to Batch tasks,        the run queue is empty
 //	           poll epoll without blocking if fds are open
 //	parking    parked set, one last look at the inbox          inbox not empty: running
-//	parked     in epoll_wait, timeout = next timer             an fd event, a timer, the eventfd
+//	parked     waiting for the epoll fd, timeout = next timer  an fd event, a timer, the eventfd
 //	stopped    Run/BlockOn returned (Stop, or root done)       Close drops every task
+//
+// Where a parked loop waits is Config.Park: on the Go netpoller
+// (ParkNetpoll, the default), which watches the epoll fd and lets the
+// loop's goroutine give its P back while it waits, or in epoll_wait
+// (ParkThread), which keeps the P until the Go runtime's monitor takes it
+// back. ParkMode says why that matters.
 //
 // Reactor slots (reactor_linux.go) hold, per fd and direction, a readiness
 // bit and the waiting task's waker, in the manner of the Go runtime's
@@ -84,9 +92,32 @@
 // # Thread-per-core
 //
 // The adapter runs one executor per loop, each on a goroutine locked to an
-// OS thread; tasks stay on the executor that spawned them. The listener is
+// OS thread; tasks stay on the executor that spawned them, so a workload
+// that uses several loops starts its share on each (the table at the top
+// of runtime_linux.go says which do), and a wake across loops is a Waker's
+// remote path, as a SharedBroadcast's NotifyAll makes it. The listener is
 // accepted on loop 0 and connections are handed to the loops in turn; each
 // connection is one task, a state machine over its fd's Source, which
 // reads into its loop's shared buffer, writes directly, queues only after
 // EAGAIN, and stops reading above the high-water mark.
+//
+// # What differs from tokio
+//
+// The package benchmarks mirror tokio's and are set beside them, but this
+// executor does less work per task than tokio does, by design, and the
+// ratios must be read with that in mind:
+//
+//   - Pooled task cells. A spawn on the executor's own goroutine reuses a
+//     finished cell of the same future type: no allocation, no garbage.
+//     tokio allocates every task and frees it when its last reference
+//     goes. The package benchmarks run both ways (pool=on, pool=off with
+//     Config.PoolCap NoPool); without the pool a spawn costs an
+//     allocation and its share of garbage collection.
+//   - No atomics on the owner. Task state, the owner's half of the
+//     reference count, the run queue and the counters are plain fields;
+//     only a wake, clone or spawn from another goroutine touches an atomic
+//     (and the inbox mutex). tokio's task state and reference count are
+//     atomic words on every path, because any worker may run any task.
+//     The price here is that tasks never move between executors: no work
+//     stealing, so a loop with nothing to do cannot help a busy one.
 package futures

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -32,21 +33,58 @@ type Config struct {
 	// tokio's event interval.
 	Batch int
 	// PoolCap bounds the task cells kept for reuse, per future type. 0
-	// means 1<<16; a negative value turns pooling off.
+	// means 1<<16; [NoPool] (any negative value) turns pooling off, so
+	// that every spawn allocates its cell and every finished task is left
+	// to the garbage collector, as a runtime without a task pool does.
 	PoolCap int
+	// Park is how the loop waits when no task is ready. The zero value is
+	// [ParkNetpoll].
+	Park ParkMode
 }
 
 // Defaults for a zero [Config].
 const (
 	DefaultBatch   = 61
 	DefaultPoolCap = 1 << 16
+	// NoPool as Config.PoolCap turns task-cell pooling off.
+	NoPool = -1
 )
+
+// ParkMode is how an idle loop waits for its next event: a timer, an fd
+// event, or a wake, spawn or Stop from another goroutine (the eventfd).
+//
+// The loop's goroutine is usually locked to its OS thread. Blocked in
+// epoll_wait, that thread keeps the Go scheduler's P until the runtime's
+// monitor (sysmon, every 20 µs to 10 ms) takes it back, and with
+// GOMAXPROCS 1 the goroutine the loop just woke — a BlockOn caller waiting
+// on a channel, say — waits that long to run. Parked on the Go netpoller
+// instead, the loop gives its P back at once, as a goroutine blocked on a
+// net.Conn does.
+type ParkMode uint8
+
+const (
+	// ParkNetpoll parks the loop's goroutine on the Go runtime's
+	// netpoller, waiting for the executor's epoll fd to become readable
+	// (nested epoll; see internal/netpark). The default.
+	ParkNetpoll ParkMode = iota
+	// ParkThread blocks the loop's thread in epoll_wait, as a C event
+	// loop embedded in a Go program would.
+	ParkThread
+)
+
+func (m ParkMode) String() string {
+	if m == ParkThread {
+		return "thread"
+	}
+	return "netpoll"
+}
 
 // An Executor runs tasks: futures it owns and polls until they are ready.
 // It is a current-thread executor: one goroutine at a time runs its loop
 // (Run or BlockOn), and every task is polled on that goroutine, called the
 // owner. The executor's reactor (epoll and a timer heap) belongs to it too:
-// when no task is ready the loop parks in epoll_wait.
+// when no task is ready the loop parks until an fd event, a timer or a
+// post from another goroutine (see [ParkMode]).
 //
 // Who may call what:
 //   - Spawn, SpawnDetached, Waker methods, Notify.Notify and Stop may be
@@ -88,7 +126,7 @@ type Executor struct {
 	inboxMu       sync.Mutex
 	inbox         []inboxEntry
 	hasInbox      atomic.Bool   // the inbox is not empty
-	parked        atomic.Bool   // the loop is in (or about to enter) epoll_wait
+	parked        atomic.Bool   // the loop is parked (or about to park)
 	eventfdWrites atomic.Uint64 // written by the goroutines that signal
 
 	_         cpu.CacheLinePad
@@ -117,9 +155,10 @@ type remoteOp interface {
 	runOnOwner(e *Executor)
 }
 
-// NewExecutor creates an executor with its reactor (an epoll instance and
-// an eventfd). It does not start a goroutine: the caller runs its loop with
-// Run or BlockOn.
+// NewExecutor creates an executor with its reactor (an epoll instance, an
+// eventfd and, with ParkNetpoll, a duplicate of the epoll fd registered
+// with the Go netpoller). It does not start a goroutine: the caller runs
+// its loop with Run or BlockOn.
 func NewExecutor(cfg Config) (*Executor, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
@@ -127,7 +166,7 @@ func NewExecutor(cfg Config) (*Executor, error) {
 	if cfg.PoolCap == 0 {
 		cfg.PoolCap = DefaultPoolCap
 	}
-	r, err := newReactor()
+	r, err := newReactor(cfg.Park)
 	if err != nil {
 		return nil, err
 	}
@@ -384,19 +423,19 @@ func (e *Executor) releaseIfUnused(h *header) {
 	if h.refs+h.remoteRefs.Load() != 0 {
 		return
 	}
-	h.vt.reset(h)
-	h.state = 0
-	h.refs = 0
-	if h.remoteRefs.Load() != 0 {
-		h.remoteRefs.Store(0)
-	}
 	p := h.pool
 	if p == nil {
 		p = e.poolOf(h.vt)
 		h.pool = p
 	}
 	if p.n >= e.poolCap {
-		return // left to the garbage collector
+		return // left to the garbage collector as it is: nothing refers to it
+	}
+	h.vt.reset(h)
+	h.state = 0
+	h.refs = 0
+	if h.remoteRefs.Load() != 0 {
+		h.remoteRefs.Store(0)
 	}
 	h.next = p.free
 	p.free = h
@@ -542,8 +581,8 @@ func (e *Executor) exit() {
 }
 
 // loop is the executor: drain the inbox, poll a batch of ready tasks, then
-// turn the reactor (without blocking if tasks are still ready, parking in
-// epoll_wait if none is). It returns when root completes or Stop is called.
+// turn the reactor (without blocking if tasks are still ready, parking if
+// none is; see turn). It returns when root completes or Stop is called.
 func (e *Executor) loop(root *header) {
 	for {
 		if e.hasInbox.Load() {
@@ -570,11 +609,18 @@ func (e *Executor) loop(root *header) {
 
 // turn fires due timers and polls the reactor, blocking only if block is
 // set and nothing became ready meanwhile.
+//
+// Parking is the one place the loop and the goroutines that post to it
+// must agree. The loop sets parked, then looks at the inbox one last time;
+// post appends to the inbox, then looks at parked and, if set, writes the
+// eventfd, which sits in the loop's epoll set. Either the last look sees
+// the post, or the post sees parked and the eventfd makes the wait return:
+// in both park modes, since with ParkNetpoll the wait is on the epoll fd
+// itself and the reactor's look inside the wait (reactor.park) reads what
+// arrived before it began.
 func (e *Executor) turn(block bool) {
-	now := int64(0)
 	if e.timers.Len() > 0 {
-		now = timerheap.Now()
-		e.fireTimers(now)
+		e.fireTimers(timerheap.Now())
 		if e.runHead != nil {
 			block = false
 		}
@@ -591,16 +637,24 @@ func (e *Executor) turn(block bool) {
 		return
 	}
 	e.publish()
-	timeout := -1
-	if e.timers.Len() > 0 {
-		timeout = e.timers.TimeoutMillis(now)
-	}
 	e.count.parks++
-	e.reactor.poll(e, timeout)
+	e.reactor.park(e, e.timeout())
 	e.parked.Store(false)
 	if e.timers.Len() > 0 {
 		e.fireTimers(timerheap.Now())
 	}
+}
+
+// timeout is how long the loop may park: until the earliest timer is due
+// (0 if it already is), or -1 without timers. It reads the clock afresh,
+// so the time spent publishing is not added to a timer's lateness. The
+// reactor rounds it (see reactor.park).
+func (e *Executor) timeout() time.Duration {
+	t := e.timers.Peek()
+	if t == nil {
+		return -1
+	}
+	return time.Duration(max(t.When-timerheap.Now(), 0))
 }
 
 // fireTimers wakes the tasks of every timer due at now.

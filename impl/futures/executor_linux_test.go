@@ -489,10 +489,23 @@ func TestSpuriousWakes(t *testing.T) {
 	t.Logf("%d polls for 3 events", polls)
 }
 
-// A foreign OS thread wakes a task while the executor is parked in
-// epoll_wait: the wake goes through the inbox and one eventfd write.
+// A foreign OS thread wakes a task while the executor is parked (in
+// epoll_wait, or on the netpoller): the wake goes through the inbox and
+// one eventfd write.
 func TestWakeFromForeignThreadWhileParked(t *testing.T) {
-	e := newTestExecutor(t)
+	for _, mode := range parkModes {
+		t.Run("park="+mode.String(), func(t *testing.T) {
+			e, err := NewExecutor(Config{Park: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { e.Close() })
+			wakeWhileParked(t, e)
+		})
+	}
+}
+
+func wakeWhileParked(t *testing.T, e *Executor) {
 	const rounds = 50
 	var slot wakerSlot
 	woken := 0
@@ -513,7 +526,7 @@ func TestWakeFromForeignThreadWhileParked(t *testing.T) {
 		defer runtime.UnlockOSThread()
 		for range rounds {
 			for slot.empty() || !e.parked.Load() {
-				runtime.Gosched() // wait until the loop sleeps in epoll_wait
+				runtime.Gosched() // wait until the loop parks
 			}
 			w := slot.take()
 			w.Wake()

@@ -1,7 +1,11 @@
 package futures
 
 import (
+	"math"
+	"time"
+
 	"iostrat/internal/epoll"
+	"iostrat/internal/netpark"
 )
 
 // The reactor is the part of an executor that talks to the kernel: an
@@ -32,9 +36,17 @@ import (
 // epoll data carries slot index and generation (index | gen<<32), never a
 // pointer; the generation changes when a slot is freed, so an event still
 // queued for a closed fd is recognised and dropped.
+//
+// Where the idle loop waits depends on the executor's ParkMode: in
+// epoll_wait itself (ParkThread), or on the Go netpoller (ParkNetpoll),
+// which watches a duplicate of the epoll fd — readable whenever epoll_wait
+// would return something — so that the loop's goroutine gives its P back
+// while it waits.
 type reactor struct {
 	poller   *epoll.Poller
 	notifier *epoll.Notifier
+	parker   *netpark.Parker // nil with ParkThread
+	look     func() bool     // the Parker's look: poll without blocking (made once: no allocation per park)
 	events   []epoll.Event
 	slots    []ioSlot
 	free     []uint32 // free slot indices
@@ -58,19 +70,26 @@ const notifierData = ^uint64(0)
 // eventBatch is the most events one epoll_wait returns.
 const eventBatch = 256
 
-func newReactor() (*reactor, error) {
+func newReactor(mode ParkMode) (*reactor, error) {
 	p, n, err := epoll.NewWithNotifier(notifierData)
 	if err != nil {
 		return nil, err
 	}
-	return &reactor{poller: p, notifier: n, events: make([]epoll.Event, eventBatch)}, nil
+	r := &reactor{poller: p, notifier: n, events: make([]epoll.Event, eventBatch)}
+	if mode == ParkNetpoll {
+		if r.parker, err = netpark.New(p.FD()); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 // active reports whether any fd is registered, which is when a busy loop
 // must look at epoll between batches.
 func (r *reactor) active() bool { return r.sources > 0 }
 
-// wakeup makes a parked loop return from epoll_wait; coalesced by the
+// wakeup makes a parked loop return from its wait; coalesced by the
 // Notifier, it writes the eventfd only if no wake-up is pending. Any
 // goroutine. It reports whether it wrote.
 func (r *reactor) wakeup() bool {
@@ -78,13 +97,59 @@ func (r *reactor) wakeup() bool {
 	return wrote
 }
 
+// maxPark bounds one wait, so that a far deadline (a timer a year out)
+// cannot overflow epoll_wait's 32-bit milliseconds; the loop just turns
+// again when it passes.
+const maxPark = math.MaxInt32 * time.Millisecond
+
+// park waits until an fd event, the eventfd or timeout (-1: no limit)
+// and delivers what it finds.
+//
+// With a Parker the goroutine waits on the Go netpoller, which wakes it
+// when the epoll fd becomes readable or the deadline passes; the look
+// inside the wait is a non-blocking epoll_wait, so what arrived before the
+// wait began is found there and not lost (see internal/netpark). Without
+// one it blocks in epoll_wait.
+//
+// In both modes a timer's wait is rounded up to a whole millisecond, so
+// the loop never wakes before its timer and the timers due within one
+// millisecond fire in one turn: tokio's timer has the same 1 ms
+// resolution, and the park mode changes where the loop waits, nothing
+// else. A wait to the nanosecond on the netpoller was measured (100,000
+// timers over 100 ms): median lateness 7 µs instead of 0.9 ms, for the
+// same p99, at 1.8 times the CPU per timer, the loop parking about a
+// hundred times as often.
+func (r *reactor) park(e *Executor, timeout time.Duration) {
+	if timeout == 0 {
+		r.poll(e, 0) // a timer is due: look, do not wait
+		return
+	}
+	ms := -1
+	if timeout > 0 {
+		ms = int((min(timeout, maxPark) + time.Millisecond - 1) / time.Millisecond)
+	}
+	if r.parker != nil {
+		if r.look == nil {
+			r.look = func() bool { return r.poll(e, 0) > 0 }
+		}
+		// ms -1 becomes a negative duration: no deadline.
+		if err := r.parker.Wait(time.Duration(ms)*time.Millisecond, r.look); err == nil {
+			return
+		}
+		// The runtime refused to poll the fd: wait in the kernel, as
+		// ParkThread does, rather than spin.
+	}
+	r.poll(e, ms)
+}
+
 // poll waits up to timeout milliseconds (-1: no limit, 0: do not block)
 // and delivers the events: readiness to the slots, wakes to their wakers.
-func (r *reactor) poll(e *Executor, timeout int) {
+// It returns the number of events epoll_wait returned.
+func (r *reactor) poll(e *Executor, timeout int) int {
 	n, err := r.poller.Wait(r.events, timeout)
 	e.count.epollWaits++
 	if err != nil {
-		return // only EBADF or EINVAL, which a running executor cannot get
+		return 0 // only EBADF or EINVAL, which a running executor cannot get
 	}
 	for i := range n {
 		ev := &r.events[i]
@@ -112,6 +177,7 @@ func (r *reactor) poll(e *Executor, timeout int) {
 			s.writeWaker.Wake()
 		}
 	}
+	return n
 }
 
 // register adds fd to epoll for both directions, edge-triggered, once.
@@ -153,9 +219,16 @@ func (r *reactor) release(idx uint32) {
 	r.free = append(r.free, idx)
 }
 
-// close closes the epoll instance and the eventfd.
+// close closes the Parker's duplicate of the epoll fd, the epoll instance
+// and the eventfd.
 func (r *reactor) close() error {
-	err := r.poller.Close()
+	var err error
+	if r.parker != nil {
+		err = r.parker.Close()
+	}
+	if perr := r.poller.Close(); err == nil {
+		err = perr
+	}
 	if nerr := r.notifier.Close(); err == nil {
 		err = nerr
 	}

@@ -11,11 +11,32 @@ import (
 )
 
 // The adapter: an iostrat.Runtime made of Options.Loops executors, each run
-// by a goroutine locked to its OS thread (thread-per-core). Dispatch, wake
-// and timer workloads run on loop 0, except cross-thread ping-pong, which
-// uses loop 1 (or a spare loop kept for it when there is one loop);
-// connections are spread over all loops and stay on the loop they were
-// given to.
+// by a goroutine locked to its OS thread (thread-per-core), each parked on
+// the Go netpoller or in epoll_wait as Options.Park says.
+//
+// Where each workload runs is decided here, in one place per workload
+// method, by the loop count alone (Options.Loops, GOMAXPROCS by default,
+// so one loop at cpus=1 and two at cpus=2):
+//
+//	workload          one loop     two or more loops
+//	Handoff, Spawn,   loop 0       loop 0: the work starts inside one task
+//	Chain, Timers,                 and stays on its executor, as tasks do
+//	PingPong same/hog,
+//	WakeExternal
+//	PingPong cross    loop 0 and   loop 0 and loop 1
+//	                  a spare loop
+//	Inject            loop 0       task i on loop i%Loops, each loop's
+//	                               share tallied on that loop
+//	Yield             loop 0       task i on loop i%Loops, one root per loop
+//	FanOut            loop 0       waiter i on loop i%Loops, the notifier
+//	                               on loop 0, woken through a SharedBroadcast
+//	Serve             connections handed to the loops in turn
+//
+// A workload spread over loops has one share per loop (spread, share): a
+// root future of that loop, or for Inject a tally its tasks keep. The call
+// returns once every share has finished, and each share publishes its own
+// loop's counters before it signals, so a call's work is in Stats when the
+// call returns.
 //
 // The call boundary, paid once per workload call: the caller spawns the
 // workload's root future into the loop through the cross-thread Spawn (one
@@ -34,6 +55,11 @@ type loop struct {
 	readBuf   []byte
 	conns     map[*connTask]struct{}
 	acceptors map[*acceptTask]struct{}
+
+	// Owner only: scratch of the workload roots run on this loop, reused
+	// by successive calls (calls are never concurrent).
+	spawnHandles []JoinHandle[struct{}]
+	yieldHandles []JoinHandle[uint64]
 }
 
 type runtimeImpl struct {
@@ -47,8 +73,8 @@ type runtimeImpl struct {
 	services map[*service]struct{}
 
 	// Scratch reused by successive calls (calls are never concurrent).
-	spawnHandles []JoinHandle[struct{}]
-	yieldHandles []JoinHandle[uint64]
+	injectShares []injectState
+	totals       []uint64 // one output per loop of a spread workload
 }
 
 // Start starts o.Loops executors (default GOMAXPROCS), each on its own
@@ -58,8 +84,11 @@ type runtimeImpl struct {
 func (Strategy) Start(o iostrat.Options) (iostrat.Runtime, error) {
 	o = o.WithDefaults()
 	r := &runtimeImpl{
-		opts:     o,
-		reply:    make(chan struct{}, 2),
+		opts: o,
+		// Room for every root of one call (one per loop, or the two of a
+		// cross-thread ping-pong), so a root dropped by Close never blocks
+		// its loop on the send.
+		reply:    make(chan struct{}, max(o.Loops, 2)),
 		services: make(map[*service]struct{}),
 	}
 	for range o.Loops {
@@ -73,8 +102,17 @@ func (Strategy) Start(o iostrat.Options) (iostrat.Runtime, error) {
 	return r, nil
 }
 
+// executorConfig translates the contract's options into the executor's.
+func executorConfig(o iostrat.Options) Config {
+	c := Config{Batch: o.Batch}
+	if o.Park == iostrat.ParkThread {
+		c.Park = ParkThread
+	}
+	return c
+}
+
 func (r *runtimeImpl) startLoop() (*loop, error) {
-	e, err := NewExecutor(Config{Batch: r.opts.Batch})
+	e, err := NewExecutor(executorConfig(r.opts))
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +211,41 @@ func call[T any, PF interface {
 	return out, nil
 }
 
+// spread returns the loops a workload of n independent units is dealt
+// over: every loop, or the first n if there are fewer units (a loop
+// without a unit has no share), and loop 0 alone for none.
+func (r *runtimeImpl) spread(n int) []*loop {
+	return r.loops[:max(1, min(len(r.loops), n))]
+}
+
+// share is how many of n units dealt round-robin over loops (unit i to
+// loop i%loops) loop k gets.
+func share(n, k, loops int) int {
+	q := n / loops
+	if k < n%loops {
+		q++
+	}
+	return q
+}
+
+// outputs returns n zeroed output slots, one per loop of a spread
+// workload: each root writes its own.
+func (r *runtimeImpl) outputs(n int) []uint64 {
+	if cap(r.totals) < n {
+		r.totals = make([]uint64, n)
+	}
+	r.totals = r.totals[:n]
+	clear(r.totals)
+	return r.totals
+}
+
+// await waits for the replies of n workload roots.
+func (r *runtimeImpl) await(n int) {
+	for range n {
+		<-r.reply
+	}
+}
+
 func (r *runtimeImpl) check() error {
 	if r.closed.Load() {
 		return iostrat.ErrClosed
@@ -196,7 +269,8 @@ func (r *runtimeImpl) Spawn(n int) (uint64, error) {
 	if err := r.check(); err != nil {
 		return 0, err
 	}
-	return call(r, r.loops[0], &spawnMany{n: n, handles: &r.spawnHandles})
+	lp := r.loops[0]
+	return call(r, lp, &spawnMany{n: n, handles: &lp.spawnHandles})
 }
 
 // Chain runs tokio's chained_spawn: each task spawns the next, detached;
@@ -208,12 +282,11 @@ func (r *runtimeImpl) Chain(depth int) (int, error) {
 	return call(r, r.loops[0], &chainRoot{depth: depth})
 }
 
-// injectState is the tally of one Inject call, kept on the loop.
+// injectState is one loop's share of an Inject call, tallied on that
+// loop: its tasks are the only code that touches it until the reply.
 type injectState struct {
 	n, ran int
 	sum    uint64
-	out    *uint64
-	e      *Executor
 	reply  chan<- struct{}
 }
 
@@ -223,21 +296,24 @@ type injectTask struct {
 	v  uint64
 }
 
-func (t *injectTask) Poll(*Context) Poll[struct{}] {
+// Poll adds the task's value to its loop's share; the share's last task
+// publishes the loop's counters, then tells the caller.
+func (t *injectTask) Poll(cx *Context) Poll[struct{}] {
 	st := t.st
 	st.sum += t.v
 	st.ran++
 	if st.ran == st.n {
-		*st.out = st.sum
-		st.e.publish()
+		cx.exec.publish()
 		st.reply <- struct{}{}
 	}
 	return Ready(struct{}{})
 }
 
-// Inject has producer threads call Spawn on the loop's executor from
+// Inject has producer threads call Spawn on the loops' executors from
 // outside: the cross-thread path (the inbox, and an eventfd write when the
-// loop is parked).
+// loop is parked). Task i goes to loop i%Loops, so with two loops both
+// drain the producers' tasks, as goroutines on two Ps would; the call
+// returns when every loop has run its share.
 func (r *runtimeImpl) Inject(producers, n int) (uint64, error) {
 	if err := r.check(); err != nil {
 		return 0, err
@@ -246,25 +322,46 @@ func (r *runtimeImpl) Inject(producers, n int) (uint64, error) {
 		return 0, nil
 	}
 	producers = max(producers, 1)
-	e := r.loops[0].e
-	var sum uint64
-	st := &injectState{n: n, out: &sum, e: e, reply: r.reply}
+	loops := r.spread(n)
+	shares := r.injectShares[:0]
+	for k := range loops {
+		shares = append(shares, injectState{n: share(n, k, len(loops)), reply: r.reply})
+	}
+	r.injectShares = shares
 	iostrat.OnThreads(producers, func(p int) {
 		for i := p; i < n; i += producers {
-			SpawnDetached(e, &injectTask{st: st, v: uint64(i + 1)})
+			k := i % len(loops)
+			SpawnDetached(loops[k].e, &injectTask{st: &shares[k], v: uint64(i + 1)})
 		}
 	})
-	<-r.reply
+	r.await(len(loops))
+	var sum uint64
+	for k := range shares {
+		sum += shares[k].sum
+	}
 	return sum, r.check()
 }
 
 // Yield runs tokio's yield_many: tasks yield through YieldFuture, which
-// wakes its own task by reference and returns Pending.
+// wakes its own task by reference and returns Pending. Task i runs on
+// loop i%Loops, under a yieldMany root of that loop that spawns and joins
+// its share.
 func (r *runtimeImpl) Yield(tasks, yields int) (uint64, error) {
 	if err := r.check(); err != nil {
 		return 0, err
 	}
-	return call(r, r.loops[0], &yieldMany{tasks: tasks, yields: yields, handles: &r.yieldHandles})
+	loops := r.spread(tasks)
+	totals := r.outputs(len(loops))
+	for k, lp := range loops {
+		f := &yieldMany{tasks: share(max(tasks, 0), k, len(loops)), yields: yields, handles: &lp.yieldHandles}
+		start(r, lp, f, &totals[k])
+	}
+	r.await(len(loops))
+	var total uint64
+	for _, t := range totals {
+		total += t
+	}
+	return total, r.check()
 }
 
 // PingPong alternates two tasks through two Notify. SameThread and Hog run
@@ -383,12 +480,33 @@ func (r *runtimeImpl) WakeExternal(rounds int) (int, error) {
 	return acked, r.check()
 }
 
-// FanOut wakes waiters tasks with one Broadcast.NotifyAll per round.
+// FanOut wakes waiters tasks with one broadcast per round. With one loop
+// all of them wait on a Broadcast of that loop. With more, waiter i runs on
+// loop i%Loops and all wait on one SharedBroadcast; the notifier, on loop
+// 0, wakes the waiters of other loops through their Wakers' remote path,
+// and each loop's root finishes when that loop's waiters have.
 func (r *runtimeImpl) FanOut(waiters, rounds int) (uint64, error) {
 	if err := r.check(); err != nil {
 		return 0, err
 	}
-	return call(r, r.loops[0], &fanOut{st: fanState{waiters: waiters, rounds: rounds}})
+	loops := r.spread(waiters)
+	if len(loops) == 1 || rounds <= 0 {
+		return call(r, r.loops[0], &fanOut{st: fanState{waiters: waiters, rounds: rounds}})
+	}
+	st := &fanSpread{waiters: waiters, rounds: rounds, event: NewSharedBroadcast(), allWoken: NewNotify(loops[0].e)}
+	wakes := r.outputs(len(loops))
+	// The notifier's loop last, so the other loops' waiters are on their
+	// way first; it fires nothing before every waiter waits anyway.
+	for k := len(loops) - 1; k >= 1; k-- {
+		start(r, loops[k], &fanShare{st: st, n: share(waiters, k, len(loops))}, &wakes[k])
+	}
+	start(r, loops[0], &fanNotifier{share: fanShare{st: st, n: share(waiters, 0, len(loops))}}, &wakes[0])
+	r.await(len(loops))
+	var total uint64
+	for _, w := range wakes {
+		total += w
+	}
+	return total, r.check()
 }
 
 // Timers spawns a task per timer, each awaiting a Sleep; cancelling is
@@ -405,9 +523,9 @@ func (r *runtimeImpl) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error
 
 // Info describes the runtime and its knobs.
 func (r *runtimeImpl) Info() iostrat.Info {
-	cross := "loop-1"
+	cross, spread := "loop-1", "inject,yield,fanout"
 	if len(r.loops) == 1 {
-		cross = "spare-loop"
+		cross, spread = "spare-loop", "none"
 	}
 	o := r.opts
 	batch := o.Batch
@@ -420,6 +538,10 @@ func (r *runtimeImpl) Info() iostrat.Info {
 		Backend: "epoll",
 		Knobs: []iostrat.Knob{
 			{Key: "loops", Value: strconv.Itoa(len(r.loops))},
+			{Key: "park", Value: executorConfig(o).Park.String()},
+			// Workloads dealt over every loop; the others run on loop 0
+			// (see the table at the top of this file).
+			{Key: "spread", Value: spread},
 			{Key: "trigger", Value: "edge"},
 			{Key: "read-buffer", Value: strconv.Itoa(o.ReadBuffer)},
 			{Key: "high-water", Value: strconv.Itoa(o.HighWater)},

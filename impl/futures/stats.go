@@ -9,7 +9,7 @@ type counters struct {
 	polls        uint64 // Future.Poll calls on tasks
 	wakes        uint64 // wakes that queued a task
 	spurious     uint64 // wakes that found the task already queued or complete
-	parks        uint64 // times the loop blocked in epoll_wait
+	parks        uint64 // times the loop parked (on the netpoller or in epoll_wait)
 	epollWaits   uint64 // epoll_wait calls, blocking or not
 	epollCtls    uint64 // epoll_ctl calls (one per registered fd)
 	reads        uint64 // read calls on sockets
@@ -25,7 +25,7 @@ type Stats struct {
 	Polls         uint64 // task polls
 	Wakes         uint64 // wakes that queued a task
 	SpuriousWakes uint64 // wakes that found the task already queued or complete
-	Parks         uint64 // times the loop blocked in epoll_wait
+	Parks         uint64 // times the loop parked
 	EpollWaits    uint64 // epoll_wait calls
 	EpollCtls     uint64 // epoll_ctl calls
 	Reads         uint64 // socket reads

@@ -5,6 +5,7 @@ package futures
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"iostrat"
 )
@@ -15,11 +16,12 @@ type reactor struct{}
 
 var errNoEpoll = fmt.Errorf("futures: the reactor needs Linux epoll: %w", errors.ErrUnsupported)
 
-func newReactor() (*reactor, error)  { return nil, errNoEpoll }
-func (*reactor) active() bool        { return false }
-func (*reactor) wakeup() bool        { return false }
-func (*reactor) poll(*Executor, int) {}
-func (*reactor) close() error        { return nil }
+func newReactor(ParkMode) (*reactor, error)    { return nil, errNoEpoll }
+func (*reactor) active() bool                  { return false }
+func (*reactor) wakeup() bool                  { return false }
+func (*reactor) poll(*Executor, int) int       { return 0 }
+func (*reactor) park(*Executor, time.Duration) {}
+func (*reactor) close() error                  { return nil }
 
 // Start reports that the strategy needs Linux.
 func (Strategy) Start(iostrat.Options) (iostrat.Runtime, error) { return nil, errNoEpoll }

@@ -1,6 +1,8 @@
 package futures
 
 import (
+	"sync/atomic"
+
 	"iostrat"
 )
 
@@ -383,6 +385,158 @@ func (f *fanOut) Poll(cx *Context) Poll[uint64] {
 	return Ready(st.wakes)
 }
 
+// fanSpread is the state of a FanOut spread over several loops, shared by
+// their tasks: the fields the loops share are a SharedBroadcast, a Notify
+// homed on the notifier's loop, and two atomic counters.
+type fanSpread struct {
+	waiters, rounds int
+	event           *SharedBroadcast
+	allWoken        *Notify       // the notifier's: every waiter waits, or woke this round
+	registered      atomic.Int64  // waiters that wait for their first round
+	woken           atomic.Uint64 // wakes over all rounds; a multiple of waiters ends a round
+}
+
+// fanShare is one loop's share of a spread FanOut: it spawns that loop's
+// n waiters on its own executor and is ready, with the wakes they counted,
+// once all have finished. It is the root of its loop's part of the call,
+// so that loop publishes its counters only after its last waiter ran.
+type fanShare struct {
+	st      *fanSpread
+	n, left int
+	wakes   uint64 // counted by this loop's waiters
+	done    *Notify
+	wait    NotifiedFuture
+	started bool
+}
+
+// start spawns the share's waiters.
+func (f *fanShare) start(cx *Context) {
+	f.started = true
+	if f.n == 0 {
+		return
+	}
+	e := cx.Executor()
+	f.left = f.n
+	f.done = NewNotify(e)
+	f.wait = f.done.Notified()
+	for range f.n {
+		SpawnDetached(e, &fanSpreadWaiter{st: f.st, share: f})
+	}
+}
+
+func (f *fanShare) Poll(cx *Context) Poll[uint64] {
+	if !f.started {
+		f.start(cx)
+	}
+	if f.n == 0 {
+		return Ready(uint64(0))
+	}
+	if !f.wait.Poll(cx).ready {
+		return Pending[uint64]()
+	}
+	return Ready(f.wakes)
+}
+
+// fanSpreadWaiter is fanWaiter on a SharedBroadcast: it waits for every
+// round, counts its wake on its own loop's share, and the last waiter of a
+// round, on whichever loop, tells the notifier.
+type fanSpreadWaiter struct {
+	st         *fanSpread
+	share      *fanShare
+	round      int
+	seen       uint64
+	wait       SharedBroadcastWait
+	armed      bool
+	registered bool
+}
+
+func (f *fanSpreadWaiter) Poll(cx *Context) Poll[struct{}] {
+	st := f.st
+	for f.round < st.rounds {
+		if !f.armed {
+			f.wait = st.event.Wait(f.seen)
+			f.armed = true
+		}
+		p := f.wait.Poll(cx)
+		if !p.ready {
+			if !f.registered {
+				f.registered = true
+				if st.registered.Add(1) == int64(st.waiters) {
+					st.allWoken.Notify()
+				}
+			}
+			return Pending[struct{}]()
+		}
+		f.armed = false
+		f.seen = p.value
+		f.round++
+		f.share.wakes++
+		if st.woken.Add(1)%uint64(st.waiters) == 0 {
+			st.allWoken.Notify()
+		}
+	}
+	if f.share.left--; f.share.left == 0 {
+		f.share.done.Notify()
+	}
+	return Ready(struct{}{})
+}
+
+func (f *fanSpreadWaiter) Drop() { f.wait.Drop() }
+
+// fanNotifier is loop 0's root of a spread FanOut: loop 0's share of the
+// waiters, and the notifier, which waits until every waiter on every loop
+// waits, then fires one NotifyAll per round, each once the previous
+// round's waiters have all woken, and is ready when its own loop's waiters
+// have finished.
+type fanNotifier struct {
+	share  fanShare
+	round  int
+	stage  int
+	firing bool
+	wait   NotifiedFuture
+}
+
+func (f *fanNotifier) Poll(cx *Context) Poll[uint64] {
+	st := f.share.st
+	switch f.stage {
+	case 0:
+		f.share.start(cx)
+		f.wait = st.allWoken.Notified()
+		f.stage = 1
+		fallthrough
+	case 1:
+		if !f.wait.Poll(cx).ready {
+			return Pending[uint64]() // not every waiter waits yet
+		}
+		f.stage = 2
+		fallthrough
+	case 2:
+		for f.round < st.rounds {
+			if !f.firing {
+				st.event.NotifyAll()
+				f.wait = st.allWoken.Notified()
+				f.firing = true
+			}
+			if !f.wait.Poll(cx).ready {
+				return Pending[uint64]()
+			}
+			f.firing = false
+			f.round++
+		}
+		f.stage = 3
+		fallthrough
+	default:
+		return f.share.Poll(cx)
+	}
+}
+
+func (f *fanNotifier) Drop() {
+	f.wait.Drop()
+	f.share.Drop()
+}
+
+func (f *fanShare) Drop() { f.wait.Drop() }
+
 // timerState is shared by the tasks of one timer workload.
 type timerState struct {
 	spec                      iostrat.TimerSpec
@@ -399,14 +553,23 @@ func (st *timerState) settle() {
 	}
 }
 
-// timerTask sleeps, then records how late it woke.
+// timerTask sleeps, then records how late it woke. Its Sleep is armed by
+// its first poll, from a clock read of its own: the deadline is that
+// moment plus the delay, however long arming the timers before it took.
 type timerTask struct {
 	st    *timerState
 	i     int
 	sleep SleepFuture
+	armed bool
 }
 
 func (t *timerTask) Poll(cx *Context) Poll[struct{}] {
+	if !t.armed {
+		t.armed = true
+		if onArm := t.st.spec.OnArm; onArm != nil {
+			onArm(t.i) // immediately before the Sleep's first poll arms it
+		}
+	}
 	if !t.sleep.Poll(cx).ready {
 		return Pending[struct{}]()
 	}
