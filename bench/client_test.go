@@ -4,18 +4,14 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"iostrat/internal/affinity"
 	"iostrat/internal/loadgen"
 )
 
@@ -26,18 +22,14 @@ import (
 // tax strategies that lock loop threads more than others), and the
 // server's allocation and counter figures hold only the server's work.
 //
-// With -iostrat.pin (or IOSTRAT_PIN=1) and at least two CPUs, the server process is pinned
-// to every CPU but the last, with GOMAXPROCS to match, and the client to
-// the last CPU: client and server never share a core. The report pins the
-// socket workloads this way; the config line "pinning" records it.
-const (
-	clientEnv = "IOSTRAT_BENCH_CLIENT"
-	pinEnv    = "IOSTRAT_PIN"
-)
+// The client runs on CPUs the server's budget leaves free (see
+// clientCPUs), with GOMAXPROCS to match, and reads its placement back for
+// the result line.
+const clientEnv = "IOSTRAT_BENCH_CLIENT"
 
 // clientRequest is one command to the client process.
 type clientRequest struct {
-	Op       string        `json:"op"` // dial-echo, dial-http, dial-pump, run, churn, open-loop, percentiles, close
+	Op       string        `json:"op"` // dial-echo, dial-http, dial-pump, run, churn, open-loop, percentiles, placement, close
 	Addr     string        `json:"addr,omitempty"`
 	Proto    string        `json:"proto,omitempty"`
 	Conns    int           `json:"conns,omitempty"`
@@ -59,59 +51,15 @@ type clientResponse struct {
 	Errors      uint64          `json:"errors,omitempty"`
 	Behind      bool            `json:"behind,omitempty"`
 	Percentiles []time.Duration `json:"percentiles,omitempty"`
-}
-
-// pinFlag asks for pinning on the command line (the report passes it for
-// the socket benchmarks); IOSTRAT_PIN=1 does the same.
-var pinFlag = flag.Bool("iostrat.pin", false, "pin the server to all CPUs but the last and the client process to the last")
-
-// pinned reports whether this run pins server and client to separate CPUs.
-func pinned() bool {
-	return (*pinFlag || os.Getenv(pinEnv) == "1") && runtime.NumCPU() >= 2
-}
-
-// pinServer pins the benchmark process to every CPU but the last.
-func pinServer() error {
-	n := runtime.NumCPU()
-	var set unix.CPUSet
-	for cpu := range n - 1 {
-		set.Set(cpu)
-	}
-	if err := pinAllThreads(&set); err != nil {
-		return err
-	}
-	runtime.GOMAXPROCS(n - 1)
-	return nil
-}
-
-// pinAllThreads sets the CPU affinity of every thread of the process;
-// threads created later inherit it from their creator.
-func pinAllThreads(set *unix.CPUSet) error {
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return err
-	}
-	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
-		if err != nil {
-			continue
-		}
-		if err := unix.SchedSetaffinity(tid, set); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("pinning thread %d: %w", tid, err)
-		}
-	}
-	return nil
+	CPUs        string          `json:"cpus,omitempty"` // placement: the client's CPUs, read back
+	GOMAXPROCS  int             `json:"gomaxprocs,omitempty"`
 }
 
 // clientMain is the child process: it serves requests until stdin closes.
 func clientMain() int {
-	if os.Getenv(pinEnv) == "1" && runtime.NumCPU() >= 2 {
-		var set unix.CPUSet
-		set.Set(runtime.NumCPU() - 1)
-		if err := pinAllThreads(&set); err != nil {
-			fmt.Fprintln(os.Stderr, "client:", err)
-			return 1
-		}
+	if err := affinity.PinFromEnv(); err != nil {
+		fmt.Fprintln(os.Stderr, "client:", err)
+		return 1
 	}
 	c := &clientProcess{}
 	defer c.closeAll()
@@ -202,12 +150,26 @@ func (c *clientProcess) do(req clientRequest, resp *clientResponse) error {
 			resp.Percentiles, err = loadgen.Percentiles(c.kept, 50, 99, 99.9, 100)
 		}
 		c.kept = c.kept[:0]
+	case "placement":
+		var at affinity.Placement
+		at, err = affinity.ObservePlacement()
+		resp.CPUs, resp.GOMAXPROCS = at.CPUs.String(), at.GOMAXPROCS
 	case "close":
 		c.closeAll()
 	default:
 		err = fmt.Errorf("unknown op %q", req.Op)
 	}
 	return err
+}
+
+// placement asks the client where it runs.
+func (r *remoteClient) placement() (affinity.Placement, error) {
+	resp, err := r.call(clientRequest{Op: "placement"})
+	if err != nil {
+		return affinity.Placement{}, err
+	}
+	cpus, err := affinity.Parse(resp.CPUs)
+	return affinity.Placement{CPUs: cpus, GOMAXPROCS: resp.GOMAXPROCS}, err
 }
 
 // remoteClient is the benchmark's handle on its client process.
@@ -218,15 +180,12 @@ type remoteClient struct {
 	dec   *json.Decoder
 }
 
-// startClient starts a client process for one leaf benchmark; it ends
-// when the benchmark does.
+// startClient starts a client process for one leaf benchmark, on the
+// CPUs the server's budget leaves free; it ends when the benchmark does.
 func startClient(b *testing.B) *remoteClient {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), clientEnv+"=1")
-	if pinned() {
-		cmd.Env = append(cmd.Env, "GOMAXPROCS=1", pinEnv+"=1")
-	}
+	cmd.Env = append(os.Environ(), clientEnv+"=1", affinity.Env+"="+clientCPUs().String())
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -26,7 +26,7 @@ func BenchmarkSpawn(b *testing.B) {
 	n := size(spawnTasks, 1_000)
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		b.Run("tasks="+strconv.Itoa(n), func(b *testing.B) {
-			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+			withRuntime(b, s, func(rt iostrat.Runtime) {
 				measure(b, rt, unitTask, n, func() error {
 					sum, err := rt.Spawn(n)
 					if err == nil && sum != indexSum(n) {
@@ -43,7 +43,7 @@ func BenchmarkChain(b *testing.B) {
 	depth := size(chainDepth, 100)
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		b.Run("depth="+strconv.Itoa(depth), func(b *testing.B) {
-			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+			withRuntime(b, s, func(rt iostrat.Runtime) {
 				measure(b, rt, unitTask, depth, func() error {
 					ran, err := rt.Chain(depth)
 					if err == nil && ran != depth {
@@ -61,7 +61,7 @@ func BenchmarkInject(b *testing.B) {
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, p := range injectProducers {
 			b.Run(fmt.Sprintf("producers=%d/tasks=%d", p, n), func(b *testing.B) {
-				withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+				withRuntime(b, s, func(rt iostrat.Runtime) {
 					measure(b, rt, unitTask, n, func() error {
 						sum, err := rt.Inject(p, n)
 						if err == nil && sum != indexSum(n) {
@@ -79,7 +79,7 @@ func BenchmarkYield(b *testing.B) {
 	tasks, each := yieldTasks, size(yieldEach, 100)
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		b.Run(fmt.Sprintf("tasks=%d/yields=%d", tasks, each), func(b *testing.B) {
-			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+			withRuntime(b, s, func(rt iostrat.Runtime) {
 				measure(b, rt, unitYield, tasks*each, func() error {
 					total, err := rt.Yield(tasks, each)
 					if err == nil && total != uint64(tasks*each) {
@@ -92,11 +92,44 @@ func BenchmarkYield(b *testing.B) {
 	})
 }
 
+// BenchmarkHandoff is the call boundary every other workload call pays
+// once: an empty unit of work handed into a parked runtime, and the signal
+// back out. park=thread shows what it costs when an idle loop blocks its
+// thread in the kernel instead of giving its P back (see iostrat.Park);
+// goroutine has no loop and skips it.
+func BenchmarkHandoff(b *testing.B) {
+	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+		for _, park := range []iostrat.Park{iostrat.ParkNetpoll, iostrat.ParkThread} {
+			b.Run("park="+park.String(), func(b *testing.B) {
+				o := defaultOptions()
+				o.Park = park
+				withRuntimeOptions(b, s, o, func(rt iostrat.Runtime) {
+					if got := knob(rt.Info(), "park"); park == iostrat.ParkThread && got != park.String() {
+						b.Skipf("%s does not park a thread: park=%s", s.Name(), got)
+					}
+					measure(b, rt, unitCall, 1, rt.Handoff)
+				})
+			})
+		}
+	})
+}
+
+// knob returns the value of a runtime's knob key, or "".
+func knob(info iostrat.Info, key string) string {
+	for _, k := range info.Knobs {
+		if k.Key == key {
+			return k.Value
+		}
+	}
+	return ""
+}
+
 // BenchmarkHarness is the baseline: the same measurement loop around a call
 // that does nothing, per call. Every other figure includes this overhead
 // once per call (not per unit).
 func BenchmarkHarness(b *testing.B) {
 	b.Run("impl=none", func(b *testing.B) {
+		applyBudget(b)
 		var calls int
 		measure(b, nil, unitCall, 1, func() error {
 			calls++

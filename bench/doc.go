@@ -7,15 +7,49 @@
 // so `go tool benchstat -col /impl` sets the strategies side by side. Run
 // them with
 //
-//	go test -run '^$' -bench . ./bench            # the full catalogue
+//	go test -run '^$' -bench . ./bench            # the full catalogue, every strategy on one CPU
 //	go test -run '^$' -bench . -short ./bench     # smaller parameters, a smoke run
-//	go test -run '^$' -bench . -cpu 1,2 ./bench   # GOMAXPROCS as a column
+//	go test -run '^$' -bench Inject -cpu 2 ./bench  # a budget of two CPUs
+//
+// # The CPU budget
+//
+// A benchmark's budget is its GOMAXPROCS: the -cpu flag, which this
+// binary defaults to 1, and the "-N" suffix Go adds to a result name (no
+// suffix: 1). At every leaf the harness pins the whole process — every
+// thread, with sched_setaffinity — to the first GOMAXPROCS CPUs it was
+// started on, and starts the runtime with zero Options, so loops,
+// executors and rings follow GOMAXPROCS too: at cpus=1 each strategy has
+// one CPU, one P and one loop, and its helper threads (a cross-thread
+// ping-pong's second loop, Inject's producers, a hog) share that CPU; at
+// cpus=2 each has two of each. A budget larger than the CPUs the process
+// may use skips with the reason. -cpu takes one value per run: with
+// b.Loop, the testing package measures every value of a list but the last
+// at the wrong GOMAXPROCS, so the binary refuses a list.
+//
+// The socket workloads' server is this process, on its budget (CPU 0 at
+// cpus=1); their client process (and the idle-connection holder) runs on
+// the last CPU the budget leaves free, with GOMAXPROCS to match, so client
+// and server never share a core on a machine with a CPU to spare.
+//
+// Every result line says where it ran, read back from the processes after
+// the measured calls, never taken from the plan: cpu-util, cpus and
+// gomaxprocs for the server, and client-cpus, client-gomaxprocs and
+// shared-cpus for a socket workload's client.
+//
+// # Flags
+//
+//	-iostrat.shuffle=SEED   run the strategies of each benchmark in an order
+//	                        shuffled by SEED (0, the default: registry order)
+//	-iostrat.park=MODE      how idle loops wait: netpoll (the default: give
+//	                        the P back at once) or thread (block the thread
+//	                        in the kernel; see iostrat.Park)
 //
 // # Workloads
 //
 // Parameters are named constants at the top of each file, with the public
 // benchmark each mirrors, so per-unit figures line up with those anchors.
 //
+//	Handoff      park=netpoll|thread  an empty workload call: into a parked runtime and back
 //	Spawn        tasks=10000          spawn N empty tasks from inside the runtime, join all (tokio spawn_many)
 //	Chain        depth=1000           each task spawns the next (tokio chained_spawn)
 //	Inject       producers=P/tasks=N  P outside OS threads push N tasks in total (tokio remote_spawn, libuv async_pummel)
@@ -34,7 +68,8 @@
 //
 // Each strategy runs a fresh runtime per leaf benchmark, started with zero
 // Options (loops follow GOMAXPROCS); a strategy that cannot run on this
-// machine is skipped with its reason and reads n/a. The socket workloads
+// machine is skipped with its reason and reads n/a. Every call includes
+// one Handoff: the figures per unit divide it over the call's units. The socket workloads
 // (Echo, Pump, HTTP, Churn, Latency, Idle) add the registry's I/O variants
 // as columns of their own: callback_edge is the callback loop with
 // edge-triggered readiness and a per-connection byte budget per turn.
@@ -47,7 +82,7 @@
 // the units done:
 //
 //	ns/task, ns/yield, ns/round, ns/wake, ns/timer,
-//	ns/msg, ns/req, ns/conn                            time per unit of work
+//	ns/msg, ns/req, ns/conn, ns/call                   time per unit of work
 //	MB/s                                               payload bytes per second (Echo: one way; Pump)
 //	req/s, conns/s                                     rates derived from ns/req, ns/conn
 //	B/conn, rss-B/conn, goroutines/conn                Idle: Go-managed memory, resident size and goroutines per connection
@@ -56,6 +91,12 @@
 //	                                                   in the socket workloads the client is another process,
 //	                                                   so this is the server's CPU alone
 //	allocs/<unit>                                      heap allocations per unit (whole process)
+//	cpu-util                                           the process's CPU time ÷ wall time over the measured calls:
+//	                                                   at most the budget; near 1 at cpus=1 when nothing idles
+//	cpus, gomaxprocs                                   CPUs the server process may run on (every thread's
+//	                                                   affinity, read back) and its GOMAXPROCS
+//	client-cpus, client-gomaxprocs, shared-cpus        socket workloads: the same for the client process, as
+//	                                                   it read them back, and the CPUs both may use (0: none)
 //	<counter>/<unit>                                   each Stats counter the runtime keeps, per unit:
 //	                                                   tasks, polls, wakes, spurious-wakes, callbacks,
 //	                                                   completions, parks, epoll-waits, epoll-ctls, enters,

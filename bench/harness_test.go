@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"iostrat"
+	"iostrat/internal/affinity"
 	"iostrat/internal/registry"
 )
 
 // forEachStrategy runs f once per registered strategy as the sub-benchmark
 // impl=<name>, so `benchstat -col /impl` puts strategies side by side.
 func forEachStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
-	for _, s := range registry.All() {
+	for _, s := range strategyOrder(b.Name(), registry.All()) {
 		b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
 	}
 }
@@ -23,15 +24,22 @@ func forEachStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
 // the registry's I/O variants (a strategy with a socket-only knob turned,
 // such as edge-triggered readiness) as columns of their own.
 func forEachIOStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
-	for _, s := range registry.Benchmarked() {
+	for _, s := range strategyOrder(b.Name(), registry.Benchmarked()) {
 		b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
 	}
 }
 
-// withRuntime starts a fresh runtime of s for one leaf benchmark and
-// closes it afterwards; a strategy that cannot run here is skipped with its
-// reason (the report prints n/a), never faked.
-func withRuntime(b *testing.B, s iostrat.Strategy, o iostrat.Options, f func(rt iostrat.Runtime)) {
+// withRuntime pins the process to its CPU budget, starts a fresh runtime
+// of s with the default Options for one leaf benchmark and closes it
+// afterwards; a strategy that cannot run here is skipped with its reason
+// (the report prints n/a), never faked.
+func withRuntime(b *testing.B, s iostrat.Strategy, f func(rt iostrat.Runtime)) {
+	withRuntimeOptions(b, s, defaultOptions(), f)
+}
+
+// withRuntimeOptions is withRuntime with the Options given.
+func withRuntimeOptions(b *testing.B, s iostrat.Strategy, o iostrat.Options, f func(rt iostrat.Runtime)) {
+	applyBudget(b)
 	rt, err := s.Start(o)
 	if errors.Is(err, errors.ErrUnsupported) {
 		b.Skip(err)
@@ -50,9 +58,27 @@ func withRuntime(b *testing.B, s iostrat.Strategy, o iostrat.Options, f func(rt 
 // measure runs call in a b.Loop; every call does perCall units of work and
 // verifies its own result. After the loop it reports the per-unit time,
 // allocations and every counter the runtime keeps, per unit, so a reader
-// can see why one strategy is faster than another. rt may be nil (the
-// harness baseline). It returns the nanoseconds per unit.
+// can see why one strategy is faster than another, and where the process
+// ran (reportPlacement). rt may be nil (the harness baseline). It returns
+// the nanoseconds per unit.
 func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call func() error) float64 {
+	ns, _ := measureAt(b, rt, unit, perCall, call)
+	return ns
+}
+
+// measureIO is measure for a socket workload: it adds where the client
+// process ran, as the client read it back.
+func measureIO(b *testing.B, rt iostrat.Runtime, client *remoteClient, unit string, perCall int, call func() error) float64 {
+	ns, server := measureAt(b, rt, unit, perCall, call)
+	at, err := client.placement()
+	if err != nil {
+		b.Fatal(err)
+	}
+	reportClientPlacement(b, server, at)
+	return ns
+}
+
+func measureAt(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call func() error) (float64, affinity.Placement) {
 	b.ReportAllocs()
 	var before iostrat.Stats
 	if rt != nil {
@@ -60,7 +86,7 @@ func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call fu
 	}
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	cpu0 := processCPU()
+	cpu0, wall0 := processCPU(), time.Now()
 	for b.Loop() {
 		if err := call(); err != nil {
 			if errors.Is(err, errors.ErrUnsupported) {
@@ -70,11 +96,15 @@ func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call fu
 		}
 	}
 	elapsed := b.Elapsed()
-	cpu := processCPU() - cpu0
+	cpu, wall := processCPU()-cpu0, time.Since(wall0)
 	runtime.ReadMemStats(&m1)
+	server := reportPlacement(b)
+	if wall > 0 {
+		b.ReportMetric(float64(cpu)/float64(wall), unitCPUUtil)
+	}
 	units := float64(b.N) * float64(perCall)
 	if units == 0 {
-		return 0
+		return 0, server
 	}
 	perUnit := float64(elapsed.Nanoseconds()) / units
 	b.ReportMetric(perUnit, perNanos+unit)
@@ -83,7 +113,7 @@ func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call fu
 	if rt != nil {
 		reportStats(b, rt.Stats().Sub(before), units, unit)
 	}
-	return perUnit
+	return perUnit, server
 }
 
 // reportRate reports a per-second rate from a per-unit time.

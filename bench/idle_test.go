@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"iostrat"
+	"iostrat/internal/affinity"
 	"iostrat/internal/loadgen"
 	"iostrat/internal/proto"
 )
@@ -34,11 +35,13 @@ func BenchmarkIdle(b *testing.B) {
 		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) {
 			withServer(b, s, proto.Echo{}, func(rt iostrat.Runtime, addr string) {
 				var mem, rss, goroutines float64
-				measure(b, rt, unitConn, n, func() error {
-					m, r, g, err := idleOnce(addr, n)
-					mem, rss, goroutines = mem+m, rss+r, goroutines+g
+				var holder affinity.Placement
+				_, server := measureAt(b, rt, unitConn, n, func() error {
+					m, r, g, at, err := idleOnce(addr, n)
+					mem, rss, goroutines, holder = mem+m, rss+r, goroutines+g, at
 					return err
 				})
+				reportClientPlacement(b, server, holder)
 				iters := float64(b.N)
 				b.ReportMetric(mem/iters, unitBConn)
 				b.ReportMetric(rss/iters, "rss-"+unitBConn)
@@ -51,16 +54,16 @@ func BenchmarkIdle(b *testing.B) {
 // idleOnce holds n idle connections once, from a child process so the
 // clients' memory and fds are not the server's, and returns the server's
 // memory, resident size and goroutines per connection.
-func idleOnce(addr string, n int) (mem, rss, goroutines float64, err error) {
+func idleOnce(addr string, n int) (mem, rss, goroutines float64, holder affinity.Placement, err error) {
 	m0, r0, g0 := serverFootprint()
-	release, err := loadgen.HoldInChild(addr, n)
+	release, holder, err := loadgen.HoldInChildOn(addr, n, clientCPUs())
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, holder, err
 	}
 	defer release()
 	m1, r1, g1 := serverFootprint()
 	per := func(a, b int64) float64 { return float64(b-a) / float64(n) }
-	return per(m0, m1), per(r0, r1), per(g0, g1), nil
+	return per(m0, m1), per(r0, r1), per(g0, g1), holder, nil
 }
 
 var footprintSamples = []metrics.Sample{

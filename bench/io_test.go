@@ -34,7 +34,7 @@ var (
 // withServer starts a runtime of s, serves p on a fresh loopback port and
 // runs f with the address.
 func withServer(b *testing.B, s iostrat.Strategy, p iostrat.Protocol, f func(rt iostrat.Runtime, addr string)) {
-	withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+	withRuntime(b, s, func(rt iostrat.Runtime) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)
@@ -70,7 +70,7 @@ func BenchmarkEcho(b *testing.B) {
 						client := startClient(b)
 						client.mustCall(b, clientRequest{Op: "dial-echo", Addr: addr, Conns: conns, Size: sz})
 						b.SetBytes(int64(sz * conns * rounds))
-						measure(b, rt, unitMsg, conns*rounds, func() error {
+						measureIO(b, rt, client, unitMsg, conns*rounds, func() error {
 							_, err := client.call(clientRequest{Op: "run", N: rounds})
 							return err
 						})
@@ -95,7 +95,7 @@ func BenchmarkPump(b *testing.B) {
 					client.mustCall(b, clientRequest{Op: "dial-pump", Addr: addr, Conns: conns, Size: pumpFrame})
 					want := int64(pumpFrame * frames * conns)
 					b.SetBytes(want)
-					measure(b, rt, unitMsg, frames*conns, func() error {
+					measureIO(b, rt, client, unitMsg, frames*conns, func() error {
 						resp, err := client.call(clientRequest{Op: "run", N: frames})
 						if err == nil && resp.Bytes != want {
 							err = fmt.Errorf("pump moved %d bytes, want %d", resp.Bytes, want)
@@ -120,7 +120,7 @@ func BenchmarkHTTP(b *testing.B) {
 						client := startClient(b)
 						client.mustCall(b, clientRequest{Op: "dial-http", Addr: addr, Conns: conns, Size: depth})
 						want := uint64(conns * depth * bursts)
-						ns := measure(b, rt, unitReq, conns*depth*bursts, func() error {
+						ns := measureIO(b, rt, client, unitReq, conns*depth*bursts, func() error {
 							resp, err := client.call(clientRequest{Op: "run", N: bursts})
 							if err == nil && (resp.OK != want || resp.NotOK != 0) {
 								err = fmt.Errorf("%d ok and %d not-ok responses, want %d ok", resp.OK, resp.NotOK, want)
@@ -149,7 +149,7 @@ func BenchmarkChurn(b *testing.B) {
 			b.Run("proto="+name, func(b *testing.B) {
 				withServer(b, s, p, func(rt iostrat.Runtime, addr string) {
 					client := startClient(b)
-					ns := measure(b, rt, unitConn, perCall, func() error {
+					ns := measureIO(b, rt, client, unitConn, perCall, func() error {
 						_, err := client.call(clientRequest{Op: "churn", Addr: addr, Proto: name, N: perCall, Workers: churnWorkers})
 						return err
 					})

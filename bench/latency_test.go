@@ -46,7 +46,7 @@ func BenchmarkLatency(b *testing.B) {
 						// answers can lag seconds; a lost one still fails.
 						Drain: 10 * time.Second,
 					}
-					measure(b, rt, unitReq, int(float64(rate)*dur.Seconds()), func() error {
+					measureIO(b, rt, client, unitReq, int(float64(rate)*dur.Seconds()), func() error {
 						resp, err := client.call(req)
 						if err != nil {
 							return err

@@ -17,11 +17,9 @@ func TestMain(m *testing.M) {
 		os.Exit(clientMain())
 	}
 	flag.Parse()
-	if pinned() {
-		if err := pinServer(); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
+	if err := setUpBudget(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
 	}
 	os.Exit(m.Run())
 }

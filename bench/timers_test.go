@@ -31,7 +31,7 @@ func BenchmarkTimers(b *testing.B) {
 	}
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		b.Run(fmt.Sprintf("op=arm-cancel/timers=%d", armN), func(b *testing.B) {
-			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+			withRuntime(b, s, func(rt iostrat.Runtime) {
 				// The first deadline is an hour out, so no timer can fire
 				// before the cancels however slow arming is.
 				spec := iostrat.TimerSpec{Count: armN, Horizon: time.Duration(armN) * time.Hour, CancelEvery: 1}
@@ -45,7 +45,7 @@ func BenchmarkTimers(b *testing.B) {
 			})
 		})
 		b.Run(fmt.Sprintf("op=fire/timers=%d/horizon=%v", fireN, horizon), func(b *testing.B) {
-			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+			withRuntime(b, s, func(rt iostrat.Runtime) {
 				late := make([]time.Duration, fireN)
 				samples := make([]time.Duration, 0, maxLateSamples)
 				spec := iostrat.TimerSpec{Count: fireN, Horizon: horizon, Lateness: late}

@@ -23,7 +23,7 @@ func BenchmarkPingPong(b *testing.B) {
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, mode := range modes {
 			b.Run("mode="+mode.String(), func(b *testing.B) {
-				withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+				withRuntime(b, s, func(rt iostrat.Runtime) {
 					measure(b, rt, unitRound, rounds, func() error {
 						got, err := rt.PingPong(rounds, mode)
 						if err == nil && got != rounds {
@@ -41,7 +41,7 @@ func BenchmarkWakeExternal(b *testing.B) {
 	rounds := size(wakeRounds, 200)
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		b.Run("rounds="+strconv.Itoa(rounds), func(b *testing.B) {
-			withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+			withRuntime(b, s, func(rt iostrat.Runtime) {
 				measure(b, rt, unitWake, rounds, func() error {
 					acked, err := rt.WakeExternal(rounds)
 					if err == nil && acked != rounds {
@@ -59,7 +59,7 @@ func BenchmarkFanOut(b *testing.B) {
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, k := range fanOutWaiters {
 			b.Run("waiters="+strconv.Itoa(k), func(b *testing.B) {
-				withRuntime(b, s, iostrat.Options{}, func(rt iostrat.Runtime) {
+				withRuntime(b, s, func(rt iostrat.Runtime) {
 					measure(b, rt, unitWake, k*rounds, func() error {
 						wakes, err := rt.FanOut(k, rounds)
 						if err == nil && wakes != uint64(k*rounds) {

@@ -17,17 +17,11 @@ var _ iostrat.Strategy = Strategy{}
 // Name returns "goroutine".
 func (Strategy) Name() string { return "goroutine" }
 
-// defaultReadBuffer is the per-connection read buffer when Options leaves
-// it unset. Each blocked reader holds one, so it is the strategy's main
-// per-connection memory cost.
-const defaultReadBuffer = 16 << 10
-
 // Start returns a runtime. There is nothing to start: the Go runtime is
 // already running.
 func (Strategy) Start(o iostrat.Options) (iostrat.Runtime, error) {
-	if o.ReadBuffer <= 0 {
-		o.ReadBuffer = defaultReadBuffer
-	}
+	// Each blocked reader holds a read buffer of o.ReadBuffer bytes: the
+	// strategy's main per-connection memory cost.
 	o = o.WithDefaults()
 	rt := &goRuntime{opts: o, services: make(map[*service]struct{})}
 	rt.bufs.New = func() any { b := make([]byte, o.ReadBuffer); return &b }
@@ -60,6 +54,7 @@ func (rt *goRuntime) Info() iostrat.Info {
 			{Key: "gomaxprocs", Value: strconv.Itoa(runtime.GOMAXPROCS(0))},
 			{Key: "read-buffer", Value: strconv.Itoa(rt.opts.ReadBuffer)},
 			{Key: "loops", Value: "n/a (Go scheduler)"},
+			{Key: "park", Value: "n/a (no loop: a blocked goroutine gives its P back)"},
 			{Key: "backpressure", Value: "blocking write"},
 		},
 	}

@@ -17,14 +17,16 @@ func (rt *goRuntime) Spawn(n int) (uint64, error) {
 	var sum atomic.Uint64
 	var wg sync.WaitGroup
 	wg.Add(n)
+	started := uint64(0) // counted at each go statement, published once
 	for i := range n {
 		go func() {
 			sum.Add(uint64(i + 1))
 			wg.Done()
 		}()
+		started++
 	}
 	wg.Wait()
-	rt.tasks.Add(uint64(n))
+	rt.tasks.Add(started)
 	return sum.Load(), nil
 }
 
@@ -47,8 +49,8 @@ func (rt *goRuntime) Chain(depth int) (int, error) {
 		go step(k + 1)
 	}
 	go step(1)
-	ran := <-done
-	rt.tasks.Add(uint64(depth))
+	ran := <-done // each link counted itself: link k started k goroutines
+	rt.tasks.Add(uint64(ran))
 	return ran, nil
 }
 
@@ -65,15 +67,17 @@ func (rt *goRuntime) Inject(producers, n int) (uint64, error) {
 	var wg sync.WaitGroup
 	wg.Add(n)
 	iostrat.OnThreads(producers, func(p int) {
+		started := uint64(0)
 		for i := p; i < n; i += producers {
 			go func() {
 				sum.Add(uint64(i + 1))
 				wg.Done()
 			}()
+			started++
 		}
+		rt.tasks.Add(started)
 	})
 	wg.Wait()
-	rt.tasks.Add(uint64(n))
 	return sum.Load(), nil
 }
 
@@ -85,17 +89,21 @@ func (rt *goRuntime) Yield(tasks, yields int) (uint64, error) {
 	var total atomic.Uint64
 	var wg sync.WaitGroup
 	wg.Add(tasks)
+	started := uint64(0)
 	for range tasks {
 		go func() {
 			defer wg.Done()
+			returned := uint64(0)
 			for range yields {
 				runtime.Gosched()
+				returned++
 			}
-			total.Add(uint64(yields))
+			total.Add(returned)
 		}()
+		started++
 	}
 	wg.Wait()
-	rt.tasks.Add(uint64(tasks))
+	rt.tasks.Add(started)
 	return total.Load(), nil
 }
 
@@ -120,16 +128,24 @@ func (rt *goRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error
 			_ = sink
 		}()
 	}
+	// Each side counts the wakes it delivers (a send its partner was
+	// waiting for) and publishes them before the call can return.
 	done := make(chan int)
+	var answered sync.WaitGroup
+	answered.Add(1)
 	go func() { // B: answers every ping
+		defer answered.Done()
 		if lock {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 		}
+		sent := uint64(0)
 		for range rounds {
 			<-ping
 			pong <- struct{}{}
+			sent++
 		}
+		rt.wakes.Add(sent)
 	}()
 	go func() { // A: starts every round and counts it
 		if lock {
@@ -142,17 +158,18 @@ func (rt *goRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error
 			<-pong
 			completed++
 		}
+		rt.wakes.Add(uint64(completed))
 		done <- completed
 	}()
-	completed := <-done
-	stopHog.Store(true)
-	hog.Wait()
 	spawned := uint64(2)
 	if mode == iostrat.Hog {
 		spawned++
 	}
 	rt.tasks.Add(spawned)
-	rt.wakes.Add(2 * uint64(completed))
+	completed := <-done
+	answered.Wait()
+	stopHog.Store(true)
+	hog.Wait()
 	return completed, nil
 }
 
@@ -180,7 +197,7 @@ func (rt *goRuntime) WakeExternal(rounds int) (int, error) {
 			baton.Wait()
 		}
 	})
-	n := <-acked
+	n := <-acked // counted by the woken goroutine, one per wake
 	rt.tasks.Add(1)
 	rt.wakes.Add(uint64(n))
 	return n, nil
@@ -200,6 +217,7 @@ func (rt *goRuntime) FanOut(waiters, rounds int) (uint64, error) {
 		wg    sync.WaitGroup
 	)
 	wg.Add(waiters)
+	rt.tasks.Add(uint64(waiters)) // the go statements below
 	for range waiters {
 		go func() {
 			defer wg.Done()
@@ -223,8 +241,7 @@ func (rt *goRuntime) FanOut(waiters, rounds int) (uint64, error) {
 		acks.Wait()
 	}
 	wg.Wait()
-	rt.tasks.Add(uint64(waiters))
-	rt.wakes.Add(wakes.Load())
+	rt.wakes.Add(wakes.Load()) // counted by each waiter as it woke
 	return wakes.Load(), nil
 }
 
@@ -244,8 +261,11 @@ func (rt *goRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error)
 	timers := make([]*time.Timer, spec.Count)
 	wg.Add(spec.Count)
 	for i := range spec.Count {
+		if spec.OnArm != nil {
+			spec.OnArm(i)
+		}
 		delay := spec.Delay(i)
-		deadline := time.Now().Add(delay)
+		deadline := time.Now().Add(delay) // this timer's own arming
 		timers[i] = time.AfterFunc(delay, func() {
 			late := time.Since(deadline)
 			if spec.Lateness != nil {
@@ -264,7 +284,7 @@ func (rt *goRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error)
 		}
 	}
 	wg.Wait()
-	res.Fired = int(fired.Load())
+	res.Fired = int(fired.Load()) // counted by each timer's function as it ran
 	rt.tasks.Add(uint64(res.Fired))
 	return res, nil
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"iostrat/internal/affinity"
 )
 
 // idleDialers is how many connections HoldIdle dials at once: enough to
@@ -148,17 +150,24 @@ func RunHolderIfChild() {
 	addr, count, _ := strings.Cut(spec, ",")
 	n, err := strconv.Atoi(count)
 	if err == nil {
+		err = affinity.PinFromEnv()
+	}
+	if err == nil {
 		err = RaiseFDLimit(n + 100)
 	}
 	var idle *Idle
 	if err == nil {
 		idle, err = HoldIdle(addr, n)
 	}
+	var at affinity.Placement
+	if err == nil {
+		at, err = affinity.ObservePlacement()
+	}
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
 	}
-	fmt.Println("ready")
+	fmt.Println("ready", at.CPUs, at.GOMAXPROCS)
 	io.Copy(io.Discard, os.Stdin)
 	idle.Close()
 	os.Exit(0)
@@ -171,19 +180,31 @@ func RunHolderIfChild() {
 // fd per connection. release closes them and waits for the child; it is
 // idempotent. The binary's TestMain must call [RunHolderIfChild].
 func HoldInChild(addr string, n int) (release func() error, err error) {
+	release, _, err = HoldInChildOn(addr, n, nil)
+	return release, err
+}
+
+// HoldInChildOn is [HoldInChild] with the holder process pinned to cpus
+// (nil: wherever it is started) and GOMAXPROCS set to their number; it
+// returns the placement the holder read back once its connections were
+// open.
+func HoldInChildOn(addr string, n int, cpus affinity.Set) (release func() error, at affinity.Placement, err error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s,%d", holdEnv, addr, n))
+	if cpus != nil {
+		cmd.Env = append(cmd.Env, affinity.Env+"="+cpus.String())
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, err
+		return nil, at, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return nil, at, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("loadgen: idle: starting the holder process: %w", err)
+		return nil, at, fmt.Errorf("loadgen: idle: starting the holder process: %w", err)
 	}
 	var once sync.Once
 	var waitErr error
@@ -195,9 +216,16 @@ func HoldInChild(addr string, n int) (release func() error, err error) {
 		return waitErr
 	}
 	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	if line = strings.TrimSpace(line); line != "ready" {
-		release()
-		return nil, fmt.Errorf("loadgen: idle: holder process: %q (does TestMain call loadgen.RunHolderIfChild?)", line)
+	f := strings.Fields(line)
+	if len(f) == 3 && f[0] == "ready" {
+		at.CPUs, err = affinity.Parse(f[1])
+		if err == nil {
+			at.GOMAXPROCS, err = strconv.Atoi(f[2])
+		}
 	}
-	return release, nil
+	if len(f) != 3 || f[0] != "ready" || err != nil {
+		release()
+		return nil, at, fmt.Errorf("loadgen: idle: holder process: %q (does TestMain call loadgen.RunHolderIfChild?)", strings.TrimSpace(line))
+	}
+	return release, at, nil
 }
