@@ -4,6 +4,7 @@
 GO      ?= go
 QUICK   ?=
 COUNT   ?=
+SEED    ?=
 export GOFLAGS ?=
 
 .PHONY: test vet lint unit many-conns test-deps bench-report bench build clean
@@ -32,7 +33,7 @@ build:
 	$(GO) build -o bin/iostrat ./cmd/iostrat
 
 bench-report: build
-	QUICK="$(QUICK)" COUNT="$(COUNT)" scripts/bench-report.sh
+	QUICK="$(QUICK)" COUNT="$(COUNT)" SEED="$(SEED)" scripts/bench-report.sh
 
 clean:
 	rm -rf bin results/tmp

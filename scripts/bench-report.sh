@@ -2,6 +2,8 @@
 # make bench-report: run the benchmark suite and publish results/.
 #   QUICK=1   a smoke run of about a minute (-short workloads, few runs)
 #   COUNT=N   runs of each benchmark (default 10, or 6 with QUICK=1)
+#   SEED=S    base seed of the strategies' order (default: from the clock;
+#             the raw file records it, so a run can be repeated exactly)
 # The logic lives in Go: see `bin/iostrat report -h`.
 set -eu
 cd "$(dirname "$0")/.."
@@ -9,4 +11,4 @@ if [ ! -x bin/iostrat ]; then
 	echo "bench-report: bin/iostrat is missing; run 'make build' first" >&2
 	exit 1
 fi
-exec bin/iostrat report ${QUICK:+-quick} ${COUNT:+-count "$COUNT"}
+exec bin/iostrat report ${QUICK:+-quick} ${COUNT:+-count "$COUNT"} ${SEED:+-seed "$SEED"}

@@ -28,8 +28,9 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 	bench := fs.String("bench", "", "run only the benchmarks matching this regexp, as go test -bench")
 	out := fs.String("out", "results", "results directory: README.md and charts, raw files under raw/")
 	raw := fs.String("raw", "", "render this raw file instead of running the benchmarks")
+	seed := fs.Int64("seed", 0, "base seed of the strategies' order: run r uses base+r (0: from the clock; the raw file records it)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: iostrat report [-quick] [-count N] [-bench REGEXP] [-out DIR]")
+		fmt.Fprintln(stderr, "usage: iostrat report [-quick] [-count N] [-bench REGEXP] [-seed N] [-out DIR]")
 		fmt.Fprintln(stderr, "       iostrat report -raw FILE [-out DIR]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Runs the benchmarks in ./bench with repetitions, writes the raw results to")
@@ -50,10 +51,13 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 	if *count < 0 {
 		return fmt.Errorf("report: -count must be >= 0, got %d", *count)
 	}
+	if *seed < 0 || *seed > report.MaxSeed {
+		return fmt.Errorf("report: -seed must be in [0, %d], got %d", int64(report.MaxSeed), *seed)
+	}
 	if *raw != "" {
 		var runFlags []string
 		fs.Visit(func(f *flag.Flag) {
-			if f.Name == "quick" || f.Name == "count" || f.Name == "bench" {
+			if f.Name == "quick" || f.Name == "count" || f.Name == "bench" || f.Name == "seed" {
 				runFlags = append(runFlags, "-"+f.Name)
 			}
 		})
@@ -77,6 +81,7 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 			Count:      *count,
 			Quick:      *quick,
 			Bench:      *bench,
+			Seed:       *seed,
 			Strategies: registry.Benchmarked(),
 			IOURing:    probeIOURing,
 			Runner:     runner,

@@ -45,7 +45,7 @@ func resultsDir(t *testing.T) (string, string) {
 	if err := os.MkdirAll(filepath.Join(out, "raw"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	raw := filepath.Join(out, "raw", "2026-11-27-1730652-dirty-quick.txt")
+	raw := filepath.Join(out, "raw", "2026-12-02-72db8c2-dirty-quick.txt")
 	if err := os.WriteFile(raw, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -68,12 +68,12 @@ func TestReportRerendersRawFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(readme, []byte("**Quick run.**")) || !bytes.Contains(readme, []byte("](raw/2026-11-27-1730652-dirty-quick.txt)")) {
+	if !bytes.Contains(readme, []byte("**Quick run.**")) || !bytes.Contains(readme, []byte("](raw/2026-12-02-72db8c2-dirty-quick.txt)")) {
 		t.Error("README is not the sample's page")
 	}
 	svgs, _ := filepath.Glob(filepath.Join(out, "*.svg"))
-	if len(svgs) != 9 { // Timers draws two: arm-cancel time and fire lateness
-		t.Errorf("%d charts, want 9", len(svgs))
+	if len(svgs) != 10 { // one per group with a chart, Timers two: arm-cancel time and fire lateness
+		t.Errorf("%d charts, want 10", len(svgs))
 	}
 }
 
@@ -84,6 +84,8 @@ func TestReportFlagErrors(t *testing.T) {
 	}{
 		{[]string{"extra"}, `report takes no arguments, got ["extra"]`},
 		{[]string{"-count", "-1"}, "-count must be >= 0"},
+		{[]string{"-seed", "-1"}, "-seed must be in [0, 4611686018427387904], got -1"},
+		{[]string{"-raw", "x.txt", "-seed", "7"}, "-raw renders an existing run; -seed only apply to a new run"},
 		{[]string{"-raw", "x.txt", "-quick", "-count", "3"}, "-raw renders an existing run; -count, -quick only apply to a new run"},
 		{[]string{"-nope"}, "flag provided but not defined: -nope"},
 	} {
@@ -99,7 +101,7 @@ func TestReportHelp(t *testing.T) {
 	if err := runReport(&bytes.Buffer{}, &stderr, []string{"-h"}); err != nil {
 		t.Errorf("report -h = %v, want nil", err)
 	}
-	for _, s := range []string{"usage: iostrat report", "-quick", "-count", "-bench", "-out", "-raw"} {
+	for _, s := range []string{"usage: iostrat report", "-quick", "-count", "-bench", "-seed", "-out", "-raw"} {
 		if !strings.Contains(stderr.String(), s) {
 			t.Errorf("usage lacks %q:\n%s", s, stderr.String())
 		}

@@ -139,13 +139,17 @@ func planRateCharts(g *GroupSummary) []ChartSpec {
 	return specs
 }
 
-// familyName is a row's name without its rate= part.
+// familyName is a row's name without its rate= part, with its budget
+// when that is not 1.
 func familyName(r Row) string {
 	parts := []string{r.Base}
 	for _, kv := range r.Keys {
 		if kv.Key != "rate" {
 			parts = append(parts, kv.Key+"="+kv.Value)
 		}
+	}
+	if r.CPUs != 1 {
+		return fmt.Sprintf("%s at cpus=%d", strings.Join(parts, "/"), r.CPUs)
 	}
 	return strings.Join(parts, "/")
 }
@@ -274,9 +278,14 @@ func barPlot(spec ChartSpec) (*plot.Plot, vg.Length, error) {
 	logScale := wideRange(all)
 
 	n := len(g.Strategies)
+	// Rows at several budgets share names: label them with the budget.
+	mixed := slices.ContainsFunc(spec.Rows, func(ri int) bool { return g.Rows[ri].CPUs != g.Rows[spec.Rows[0]].CPUs })
 	names := make([]string, len(spec.Rows))
 	for i, ri := range spec.Rows {
 		names[i] = g.Rows[ri].Name
+		if mixed {
+			names[i] = g.Rows[ri].Label()
+		}
 	}
 	lowest, highest := math.Inf(1), 0.0
 	for si, strategy := range g.Strategies {

@@ -58,7 +58,7 @@ func TestChartsOfSample(t *testing.T) {
 	for _, s := range specs {
 		files = append(files, s.File)
 	}
-	want := []string{"dispatch.svg", "wake.svg", "timers.svg", "timers-p99-sec.svg", "io.svg", "io-req-per-s.svg", "io-conns-per-s.svg", "latency.svg", "memory.svg"}
+	want := []string{"handoff.svg", "dispatch.svg", "wake.svg", "timers.svg", "timers-p99-sec.svg", "io.svg", "io-req-per-s.svg", "io-conns-per-s.svg", "latency.svg", "memory.svg"}
 	if !slices.Equal(files, want) {
 		t.Errorf("charts %v, want %v (none for the harness)", files, want)
 	}

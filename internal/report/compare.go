@@ -28,11 +28,16 @@ type Comparison struct {
 	// OtherDiffs are the other config keys that differ (Go version,
 	// benchtime, knobs): worth knowing when reading a change.
 	OtherDiffs []ConfigDiff
-	// Regressions and Improvements are the significant changes of the
-	// per-unit headline metrics (U test, p < Alpha), largest first.
+	// Regressions and Improvements are the changes of the per-unit
+	// headline metrics that hold: significant after the Holm-Bonferroni
+	// correction over all Compared tests (U test), and larger than both
+	// runs' drift (see decide.go). Largest first.
 	Regressions, Improvements []Change
 	// Compared is how many benchmark-and-metric pairs were tested.
 	Compared int
+	// Uncorrected is how many pairs a lone U test at Alpha would have
+	// called changed: what the correction and the drift set aside.
+	Uncorrected int
 	// Benchstat is `go tool benchstat previous current` on the headline
 	// metrics.
 	Benchstat BenchstatOutput
@@ -40,11 +45,11 @@ type Comparison struct {
 
 // A Change is one significant difference between two runs.
 type Change struct {
-	Name     string  // benchmark with impl key: "Spawn/impl=goroutine/tasks=10000"
+	Name     string  // benchmark with impl key and budget suffix: "PingPong/impl=goroutine/mode=cross-2"
 	Unit     string  // tidied unit
 	Old, New float64 // medians
 	Delta    float64 // New/Old - 1
-	P        float64
+	P        float64 // Holm-adjusted
 }
 
 // FindPrevious returns the raw file in dir that the run in current is
@@ -128,7 +133,7 @@ func modTime(path string) time.Time {
 // otherCompareKeys are the non-machine config keys worth reporting when
 // they differ between compared runs.
 func otherCompareKeys(old, new Provenance) []string {
-	keys := []string{KeyGo, KeyCount, KeyBenchtime}
+	keys := []string{KeyGo, KeyCount, KeyBenchtime, KeyBudget}
 	for _, p := range []Provenance{old, new} {
 		for _, l := range p.Lines {
 			if strings.HasPrefix(l.Key, KeyKnobs) && !slices.Contains(keys, l.Key) {
@@ -155,6 +160,12 @@ func CompareRuns(old, new *Raw) *Comparison {
 		return c
 	}
 	oldSamples, newSamples := headlineSamples(old), headlineSamples(new)
+	type pair struct {
+		key              sampleKey
+		oldCell, newCell Cell
+		p                float64
+	}
+	var pairs []pair
 	for _, k := range newSamples.order {
 		ov, ok := oldSamples.values[k]
 		if !ok {
@@ -162,21 +173,37 @@ func CompareRuns(old, new *Raw) *Comparison {
 		}
 		nv := newSamples.values[k]
 		assumption := new.Units.GetAssumption(k.unit)
-		oldSample := benchmath.NewSample(slices.Clone(ov), &benchmath.DefaultThresholds)
-		newSample := benchmath.NewSample(slices.Clone(nv), &benchmath.DefaultThresholds)
-		cmp := assumption.Compare(oldSample, newSample)
-		c.Compared++
-		if cmp.P >= cmp.Alpha {
+		cell := func(vs []float64) Cell {
+			sample := benchmath.NewSample(slices.Clone(vs), &benchmath.DefaultThresholds)
+			return Cell{Sample: sample, Summary: assumption.Summary(sample, Confidence), Drift: drift(vs)}
+		}
+		oc, nc := cell(ov), cell(nv)
+		cmp := assumption.Compare(oc.Sample, nc.Sample)
+		pairs = append(pairs, pair{k, oc, nc, cmp.P})
+		if cmp.P < Alpha {
+			c.Uncorrected++
+		}
+	}
+	c.Compared = len(pairs)
+	ps := make([]float64, len(pairs))
+	for i, p := range pairs {
+		ps[i] = p.p
+	}
+	for i, adj := range holm(ps) {
+		p := pairs[i]
+		oldMed, newMed := p.oldCell.Summary.Center, p.newCell.Summary.Center
+		// A change holds beyond drift when the two medians, each moved
+		// by its own run's drift towards the other, still differ.
+		lower, higher := p.oldCell, p.newCell
+		if newMed < oldMed {
+			lower, higher = p.newCell, p.oldCell
+		}
+		if adj >= Alpha || oldMed == 0 || !beyondDrift(lower, higher, false) {
 			continue
 		}
-		oldMed := assumption.Summary(oldSample, Confidence).Center
-		newMed := assumption.Summary(newSample, Confidence).Center
-		if oldMed == 0 {
-			continue
-		}
-		ch := Change{Name: k.name, Unit: k.unit, Old: oldMed, New: newMed, Delta: newMed/oldMed - 1, P: cmp.P}
+		ch := Change{Name: p.key.name, Unit: p.key.unit, Old: oldMed, New: newMed, Delta: newMed/oldMed - 1, P: adj}
 		worse := ch.Delta > 0
-		if higherIsBetter(new.Units, k.unit) {
+		if higherIsBetter(new.Units, p.key.unit) {
 			worse = ch.Delta < 0
 		}
 		if worse {
@@ -225,9 +252,8 @@ func headlineSamples(raw *Raw) samples {
 			headline[r.Name] = r.Headline
 		}
 	}
-	gomaxprocs := raw.Provenance.Get(KeyGOMAXPROCS)
 	for _, res := range raw.Results {
-		n := splitName(res.Name, gomaxprocs)
+		n := splitName(res.Name)
 		unit := headline[n.row]
 		if unit == "" {
 			continue
@@ -236,25 +262,13 @@ func headlineSamples(raw *Raw) samples {
 		if !ok {
 			continue
 		}
-		k := sampleKey{n.withImpl(), unit}
+		k := sampleKey{n.full(), unit}
 		if _, seen := s.values[k]; !seen {
 			s.order = append(s.order, k)
 		}
 		s.values[k] = append(s.values[k], v)
 	}
 	return s
-}
-
-// withImpl is the row name with the impl key back in its place.
-func (n splitBenchName) withImpl() string {
-	if n.impl == "" {
-		return n.row
-	}
-	base, rest, _ := strings.Cut(n.row, "/")
-	if rest == "" {
-		return base + "/" + implKey + "=" + n.impl
-	}
-	return base + "/" + implKey + "=" + n.impl + "/" + rest
 }
 
 // headlineUnits lists the distinct headline units of a summary.

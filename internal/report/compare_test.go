@@ -131,6 +131,28 @@ func TestCompareRunsFindsChanges(t *testing.T) {
 	}
 }
 
+func TestCompareRunsHoldsChangesToTheirDrift(t *testing.T) {
+	// Both runs drift by about 5% from their first half to their second
+	// (spread); a 4% change is significant to a lone U test but within
+	// the drift, a 40% change is not. A row at another budget is another
+	// benchmark: not compared.
+	old := parse(t, header(false, "2026-01-01T00:00:00Z", "a")+
+		results("Spawn/impl=a", "ns/task", spread(100, 10)...)+
+		results("Chain/impl=a", "ns/task", spread(100, 10)...)+
+		results("Yield/impl=a-2", "ns/yield", spread(100, 10)...))
+	cur := parse(t, header(false, "2026-01-02T00:00:00Z", "a")+
+		results("Spawn/impl=a", "ns/task", spread(104, 10)...)+
+		results("Chain/impl=a", "ns/task", spread(140, 10)...)+
+		results("Yield/impl=a", "ns/yield", spread(200, 10)...))
+	c := CompareRuns(old, cur)
+	if c.Compared != 2 || c.Uncorrected != 2 {
+		t.Errorf("compared %d, %d significant uncorrected; want 2 and 2", c.Compared, c.Uncorrected)
+	}
+	if len(c.Regressions) != 1 || c.Regressions[0].Name != "Chain/impl=a" || len(c.Improvements) != 0 {
+		t.Errorf("regressions %+v, improvements %+v; want only Chain", c.Regressions, c.Improvements)
+	}
+}
+
 func TestCompareWithPreviousRunsBenchstat(t *testing.T) {
 	dir := t.TempDir()
 	body := results("Spawn/impl=a", "ns/task", spread(100, 10)...)

@@ -24,6 +24,10 @@ type Group struct {
 	Headline []string
 	// Chart is the kind of chart drawn for the group.
 	Chart ChartKind
+	// Handoff: the group's table also shows each strategy's Handoff
+	// figure (park=netpoll), which every call of its workloads includes
+	// once.
+	Handoff bool
 }
 
 // ChartKind selects how a group is drawn.
@@ -47,11 +51,19 @@ const timePerUnit = "sec/*"
 // A benchmark in none of them lands in the "other" group.
 var groups = []Group{
 	{
+		ID: "handoff", Title: "Handoff",
+		Question:   "What does it cost to hand one empty call into a parked runtime and get the signal back? Every workload call pays it once.",
+		Benchmarks: []string{"Handoff"},
+		Headline:   []string{timePerUnit},
+		Chart:      BarChart,
+	},
+	{
 		ID: "dispatch", Title: "Dispatch",
 		Question:   "What does it cost to start a unit of work and run it once?",
 		Benchmarks: []string{"Spawn", "Chain", "Inject", "Yield"},
 		Headline:   []string{timePerUnit},
 		Chart:      BarChart,
+		Handoff:    true,
 	},
 	{
 		ID: "wake", Title: "Wake",
@@ -59,6 +71,7 @@ var groups = []Group{
 		Benchmarks: []string{"PingPong", "WakeExternal", "FanOut"},
 		Headline:   []string{timePerUnit},
 		Chart:      BarChart,
+		Handoff:    true,
 	},
 	{
 		ID: "timers", Title: "Timers",
@@ -68,6 +81,7 @@ var groups = []Group{
 		// count, the same for every strategy; its lateness is what differs.
 		Headline: []string{"p99-sec", timePerUnit},
 		Chart:    BarChart,
+		Handoff:  true,
 	},
 	{
 		ID: "io", Title: "I/O",

@@ -6,24 +6,25 @@ import (
 )
 
 func ExampleGroupOf() {
-	for _, name := range []string{"Spawn", "PingPong", "Echo", "Latency", "Idle", "SomethingNew"} {
+	for _, name := range []string{"Handoff", "Spawn", "PingPong", "Echo", "Latency", "Idle", "SomethingNew"} {
 		g := GroupOf(name)
 		fmt.Printf("%-12s %-8s %s\n", name, g.ID, g.BenchstatFilter())
 	}
 	// Output:
+	// Handoff      handoff  .name:(Handoff)
 	// Spawn        dispatch .name:(Spawn OR Chain OR Inject OR Yield)
 	// PingPong     wake     .name:(PingPong OR WakeExternal OR FanOut)
 	// Echo         io       .name:(Echo OR Pump OR HTTP OR Churn)
 	// Latency      latency  .name:(Latency)
 	// Idle         memory   .name:(Idle)
-	// SomethingNew other    -.name:(Spawn OR Chain OR Inject OR Yield OR PingPong OR WakeExternal OR FanOut OR Timers OR Echo OR Pump OR HTTP OR Churn OR Latency OR Idle OR Harness)
+	// SomethingNew other    -.name:(Handoff OR Spawn OR Chain OR Inject OR Yield OR PingPong OR WakeExternal OR FanOut OR Timers OR Echo OR Pump OR HTTP OR Churn OR Latency OR Idle OR Harness)
 }
 
 func TestGroupOf(t *testing.T) {
 	for name, want := range map[string]string{
 		"Spawn": "dispatch", "Yield": "dispatch", "PingPong": "wake", "FanOut": "wake",
 		"Timers": "timers", "Echo": "io", "HTTP": "io", "Churn": "io", "Latency": "latency",
-		"Idle": "memory", "Harness": "harness",
+		"Idle": "memory", "Harness": "harness", "Handoff": "handoff",
 		"Dispatch": "other", "Brand New": "other", "spawn": "other",
 	} {
 		if got := GroupOf(name).ID; got != want {
@@ -59,7 +60,7 @@ func TestBenchstatFilter(t *testing.T) {
 	if got := GroupOf("Spawn").BenchstatFilter(); got != ".name:(Spawn OR Chain OR Inject OR Yield)" {
 		t.Errorf("dispatch filter %q", got)
 	}
-	if got := otherGroup.BenchstatFilter(); got != "-.name:(Spawn OR Chain OR Inject OR Yield OR PingPong OR WakeExternal OR FanOut OR Timers OR Echo OR Pump OR HTTP OR Churn OR Latency OR Idle OR Harness)" {
+	if got := otherGroup.BenchstatFilter(); got != "-.name:(Handoff OR Spawn OR Chain OR Inject OR Yield OR PingPong OR WakeExternal OR FanOut OR Timers OR Echo OR Pump OR HTTP OR Churn OR Latency OR Idle OR Harness)" {
 		t.Errorf("other filter %q", got)
 	}
 }

@@ -85,14 +85,46 @@ func header(quick bool, date string, strategies ...string) string {
 	return b.String()
 }
 
-// results returns one result line per value: name (with the gomaxprocs
-// suffix -2) measured in unit.
+// results returns one result line per value: name (at cpus=1, so
+// without a GOMAXPROCS suffix) measured in unit.
 func results(name, unit string, values ...float64) string {
 	var b strings.Builder
 	for _, v := range values {
-		fmt.Fprintf(&b, "Benchmark%s-2 \t 100 \t %g %s\n", name, v, unit)
+		fmt.Fprintf(&b, "Benchmark%s \t 100 \t %g %s\n", name, v, unit)
 	}
 	return b.String()
+}
+
+// placed returns one result line per value, like results, at a budget
+// of cpus, with the placement metrics of a process that ran with
+// GOMAXPROCS gomaxprocs on as many CPUs; extra is appended to each line.
+func placed(name string, cpus, gomaxprocs int, unit string, extra string, values ...float64) string {
+	var b strings.Builder
+	suffix := ""
+	if cpus != 1 {
+		suffix = fmt.Sprintf("-%d", cpus)
+	}
+	for _, v := range values {
+		fmt.Fprintf(&b, "Benchmark%s%s \t 100 \t %g %s \t %d cpus \t %d gomaxprocs \t 0.9 cpu-util", name, suffix, v, unit, gomaxprocs, gomaxprocs)
+		if extra != "" {
+			b.WriteString(" \t " + extra)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// mixed reorders spread-out values so that neither half of the run is
+// higher: a run without drift.
+func mixed(values []float64) []float64 {
+	out := make([]float64, 0, len(values))
+	for i, j := 0, len(values)-1; i <= j; i, j = i+1, j-1 {
+		out = append(out, values[i])
+		if i != j {
+			out = append(out, values[j])
+		}
+	}
+	return out
 }
 
 // spread returns n values around center, each a little different, as

@@ -12,7 +12,7 @@ import (
 )
 
 // samplePageRawLink is where the sample sits in a results directory.
-const samplePageRawLink = "raw/2026-11-27-1730652-dirty-quick.txt"
+const samplePageRawLink = "raw/2026-12-02-72db8c2-dirty-quick.txt"
 
 // samplePage builds the page of the sample run as Publish would, with
 // benchstat's real output, without writing anything.
@@ -66,8 +66,8 @@ func TestMarkdownQuickBanner(t *testing.T) {
 	if !strings.Contains(top, "**Quick run.**") {
 		t.Errorf("quick run without the banner above the first section:\n%s", top)
 	}
-	if !strings.Contains(md, "make bench-report QUICK=1 COUNT=3") || !strings.Contains(md, "-test.short") {
-		t.Error("quick run's reproduction lacks QUICK=1 COUNT=3 or -test.short")
+	if !strings.Contains(md, "make build && bin/iostrat report -bench '.*/impl=(goroutine|futures|none)$' -quick -count 8 -seed 1\n") || !strings.Contains(md, "-test.short") {
+		t.Error("quick run's reproduction lacks -quick -count 8 -seed 1 or -test.short")
 	}
 
 	for i, l := range raw.Provenance.Lines {
@@ -76,18 +76,27 @@ func TestMarkdownQuickBanner(t *testing.T) {
 		}
 	}
 	full := string(samplePage(t, raw).Markdown())
-	if strings.Contains(full, "Quick run") || strings.Contains(full, "QUICK=1") || strings.Contains(full, "-test.short") {
+	if strings.Contains(full, "Quick run") || strings.Contains(full, " -quick ") || strings.Contains(full, "-test.short") {
 		t.Error("a full run's page reads as a quick run")
+	}
+
+	// A run made before shuffling (no shuffle line) and of the whole
+	// catalogue is reproduced with make.
+	raw.Provenance.Lines = slices.DeleteFunc(raw.Provenance.Lines, func(l ConfigLine) bool { return l.Key == KeyShuffle || l.Key == KeyBench })
+	if md := string(samplePage(t, raw).Markdown()); !strings.Contains(md, "make bench-report COUNT=8\n") {
+		t.Error("a run without a seed is not reproduced with make bench-report COUNT=8")
 	}
 }
 
 func TestMarkdownReproducesSubset(t *testing.T) {
 	raw := readSample(t)
-	raw.Provenance.Lines = append(raw.Provenance.Lines, ConfigLine{KeyBench, "Ping/mode=cross"})
+	raw.Provenance.set(KeyBench, "Ping/mode=cross")
 	md := string(samplePage(t, raw).Markdown())
 	for _, s := range []string{
-		"make build && bin/iostrat report -bench Ping/mode=cross -quick -count 3\n",
-		"./bench.test -test.run '^$' -test.bench '^BenchmarkPingPong$/mode=cross' -test.count 1",
+		"make build && bin/iostrat report -bench Ping/mode=cross -quick -count 8 -seed 1\n",
+		"for run in $(seq 8); do\n",
+		"  ./bench.test -test.run '^$' -test.bench '^BenchmarkPingPong$/mode=cross' -test.count 1 -test.benchtime 7x -test.cpu 1 -iostrat.shuffle=$((1 + run)) -test.v -test.short\n",
+		"  ./bench.test -test.run '^$' -test.bench '^BenchmarkPingPong$/mode=cross' -test.count 1 -test.benchtime 4x -test.cpu 2 -iostrat.shuffle=$((1 + run)) -test.v -test.short\n",
 	} {
 		if !strings.Contains(md, s) {
 			t.Errorf("page lacks %q", s)
@@ -98,17 +107,24 @@ func TestMarkdownReproducesSubset(t *testing.T) {
 func TestMarkdownSampleSections(t *testing.T) {
 	md := string(samplePage(t, readSample(t)).Markdown())
 	for _, s := range []string{
-		"## Dispatch", "## Wake", "## Timers", "## I/O", "## Latency", "## Memory", "## Harness",
+		"## Handoff", "## Dispatch", "## Wake", "## Timers", "## I/O", "## Latency", "## Memory", "## Harness", "## Budgets and placement",
 		"![Dispatch: time per unit of work by strategy (median, 95% CI)](dispatch.svg)",
 		"![Latency/proto=http/conns=16: latency percentiles vs offered rate](latency.svg)",
-		"| `Spawn/tasks=1000` | sec/task |", "| `HTTP/conns=16/pipeline=1` | req/s |", "| `Idle/conns=1000` | B/conn |",
-		"**Counters per unit**", "| `PingPong/mode=same` | allocs/round |",
-		"Cross-thread ping-pong costs", vmNote,
+		"| benchmark | cpus | unit | goroutine | futures | best |",
+		"| `Spawn/tasks=1000` | 1 | sec/task |", "| `HTTP/conns=16/pipeline=1` | 1 | req/s |", "| `Idle/conns=1000` | 1 | B/conn |",
+		"| `PingPong/mode=cross` | 1 | sec/round |", "| `PingPong/mode=cross` | 2 | sec/round |",
+		"| *`Handoff/park=netpoll`, in every call* | 1 | sec/call |",
+		"**What differs:** futures reuses pooled task cells",
+		"**Counters per unit**", "| `PingPong/mode=same` | 1 | sec/round |", "|  |  | allocs/round |", "|  |  | cpu-util |",
+		"| 1,2 | Inject, PingPong, WakeExternal, FanOut |",
+		"I/O, Latency and Memory results: server on 1 CPU with GOMAXPROCS 1, client on 1 other CPU with GOMAXPROCS 1, no CPU shared",
+		"Cross-thread ping-pong against same-thread, per round at cpus=2", vmNote,
+		"rows decided (goroutine ", "n/a: goroutine skipped: goroutine does not park a thread",
 		"Not compared: no earlier quick run to compare with.",
 		"`go tool benchstat -col /impl -filter '.name:(Spawn OR Chain OR Inject OR Yield)' results/" + samplePageRawLink + "`",
-		"> ⚠ need >= 6 samples for confidence interval at level 0.95",
-		"| cpu | AMD EPYC (brand: Oxide Virtual Turin-like Processor) |",
-		"| goroutine | backend=netpoll", "git checkout 1730652", "bin/iostrat report -raw results/" + samplePageRawLink,
+		"> ⚠ summaries must be >0 to compute geomean",
+		"| cpu | AMD EPYC |", "| shuffle | 1 (repetition r = 1…count runs with -iostrat.shuffle=1+r",
+		"| goroutine | backend=netpoll", "git checkout 72db8c2", "bin/iostrat report -raw results/" + samplePageRawLink,
 	} {
 		if !strings.Contains(md, s) {
 			t.Errorf("page lacks %q", s)
@@ -136,15 +152,35 @@ func strategiesPage(t *testing.T) *Page {
 func TestMarkdownWinnerAndNotApplicable(t *testing.T) {
 	md := string(strategiesPage(t).Markdown())
 	for _, s := range []string{
-		"| benchmark | unit | a | b | c | best |",
-		"| `Spawn/tasks=10` | sec/task | **99.50ns ± 4%** | 298.5ns ± 4% | n/a | a (3.00×) |",
-		"| `Chain/depth=10` | sec/task | 100.5ns ± 2% | 100.0ns ± 3% | n/a | ~ |",
+		"| benchmark | cpus | unit | a | b | c | best |",
+		"| `Spawn/tasks=10` | 1 | sec/task | **99.50ns ± 4%** | 298.5ns ± 4% | n/a | a (3.00×) |",
+		"| `Chain/depth=10` | 1 | sec/task | 100.5ns ± 2% | 100.0ns ± 3% | n/a | ~ |",
+		"1 of 2 rows decided.\n",
 		`n/a: c skipped: unsupported: no ring \| here`,
-		"| `Spawn/tasks=10` | polls/task | 1.99 | n/a | n/a |",
-		"Significant wins by row (U test, p < 0.05): a 1; no significant difference in 1 of 2 rows.",
+		"| `Spawn/tasks=10` | 1 | polls/task | 1.99 | n/a | n/a |",
+		"- 1 of 2 rows decided (a 1): a strategy better than every other by the U test after the Holm-Bonferroni correction over the page's 2 comparisons (family-wise α = 0.05), by more than the run's own drift. Not decided: 1 without a significant difference, 0 within drift, 0 flagged.",
+		"| 1 | Spawn, Chain |",
 	} {
 		if !strings.Contains(md, s) {
 			t.Errorf("page lacks %q", s)
+		}
+	}
+}
+
+func TestMarkdownFlagsOverBudget(t *testing.T) {
+	raw := parse(t, header(false, "2026-01-02T00:00:00Z", "a", "b")+
+		placed("PingPong/impl=a/mode=cross", 1, 1, "ns/round", "", mixed(spread(100, 10))...)+
+		placed("PingPong/impl=b/mode=cross", 1, 2, "ns/round", "", mixed(spread(300, 10))...))
+	s := Summarize(raw)
+	md := string((&Page{Raw: raw, OutDir: "results", RawLink: "raw/x.txt", Summary: s}).Markdown())
+	for _, want := range []string{
+		"| `PingPong/mode=cross` | 1 | sec/round | 99.50ns ± 4% | 298.5ns ± 4% ⚑ | flagged |",
+		"0 of 1 row decided. ⚑ `PingPong/mode=cross` cpus=1, b: GOMAXPROCS 2 with a budget of 1.",
+		"Wake results: process on 1 CPU with GOMAXPROCS 1, CPU time at most 0.90× wall time (10 results); process on 2 CPUs with GOMAXPROCS 2, CPU time at most 0.90× wall time (10 results); 10 of 20 over their budget: PingPong/impl=b/mode=cross.",
+		"- 1 row flagged and not ranked, because a strategy used more than the row's CPU budget: PingPong/mode=cross at cpus=1 (b: GOMAXPROCS 2 with a budget of 1).",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("page lacks %q", want)
 		}
 	}
 }
@@ -203,11 +239,11 @@ func TestPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	older := strings.Replace(string(data), "date: 2026-11-27T", "date: 2026-11-20T", 1)
-	prev := writeRaw(t, filepath.Join(out, "raw"), "2026-11-20-1730652-quick.txt", older)
+	older := strings.Replace(string(data), "date: 2026-12-02T", "date: 2026-11-20T", 1)
+	prev := writeRaw(t, filepath.Join(out, "raw"), "2026-11-20-72db8c2-quick.txt", older)
 	otherMachine := strings.Replace(older, "cpu: AMD EPYC", "cpu: Intel Xeon", 1)
 	otherMachine = strings.Replace(otherMachine, "date: 2026-11-20T", "date: 2026-11-10T", 1)
-	writeRaw(t, filepath.Join(out, "raw"), "2026-11-10-1730652-quick.txt", otherMachine)
+	writeRaw(t, filepath.Join(out, "raw"), "2026-11-10-72db8c2-quick.txt", otherMachine)
 	current := writeRaw(t, filepath.Join(out, "raw"), filepath.Base(samplePageRawLink), string(data))
 	writeRaw(t, out, "notes.svg", "<svg/>")    // not ours: kept
 	writeRaw(t, out, "pump.svg", "<svg/>")     // not a group: kept
@@ -225,7 +261,7 @@ func TestPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(md), "Compared with [2026-11-20-1730652-quick.txt](raw/2026-11-20-1730652-quick.txt)") {
+	if !strings.Contains(string(md), "Compared with [2026-11-20-72db8c2-quick.txt](raw/2026-11-20-72db8c2-quick.txt)") {
 		t.Error("README does not link the previous run")
 	}
 	for _, c := range page.Charts {
@@ -239,12 +275,12 @@ func TestPublish(t *testing.T) {
 			t.Errorf("%s exists: %v, want %v", name, err == nil, want)
 		}
 	}
-	for _, s := range []string{"wrote " + filepath.Join(out, "README.md") + " (7 groups, 9 charts)", "compared with " + prev + ": 0 regressions, 0 improvements"} {
+	for _, s := range []string{"wrote " + filepath.Join(out, "README.md") + " (8 groups, 10 charts)", "compared with " + prev + ": 0 regressions, 0 improvements"} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
 		}
 	}
-	if !strings.Contains(stderr.String(), "report: warning: Dispatch: need >= 6 samples for confidence interval at level 0.95") {
+	if !strings.Contains(stderr.String(), "report: warning: Latency: summaries must be >0 to compute geomean") {
 		t.Errorf("stderr lacks benchstat's sample warning:\n%s", stderr.String())
 	}
 

@@ -9,25 +9,22 @@ import (
 	"strings"
 )
 
-// vmNote is the one note not computed from the data: a caveat about
-// where the numbers come from, always true of cross-CPU wakes on a VM.
-const vmNote = "Cross-CPU wakes on a virtual machine are dominated by idle exits: " +
-	"a vCPU with nothing to run halts and leaves the guest, and waking it takes an " +
-	"inter-processor interrupt through the hypervisor, which costs microseconds. " +
-	"Cross-thread wake figures measured on a VM are therefore far above bare metal; " +
-	"compare strategies with each other, not with bare-metal numbers."
-
 // Notes returns short findings computed from the summary, each only when
-// its data exists, followed by the VM caveat.
+// its data exists: ratios between rows of one strategy (medians), the
+// hand-off and harness costs, the rows where throughput did not decide
+// and the server's CPU did the talking, and how many rows the statistics
+// decided. Nothing in them is typed in: every figure and every name
+// comes from the run.
 func Notes(s *Summary) []string {
 	var notes []string
 	notes = append(notes, pingPongNotes(s)...)
 	notes = append(notes, fanOutNotes(s)...)
 	notes = append(notes, timerNotes(s)...)
+	notes = append(notes, handoffNotes(s)...)
 	notes = append(notes, serverCPUNotes(s)...)
 	notes = append(notes, harnessNotes(s)...)
-	notes = append(notes, winnerNotes(s)...)
-	return append(notes, vmNote)
+	notes = append(notes, flaggedNotes(s)...)
+	return append(notes, decisionNotes(s)...)
 }
 
 // rowsOf returns the rows of a top-level benchmark with their group.
@@ -47,14 +44,26 @@ func rowsOf(s *Summary, base string) (*GroupSummary, []*Row) {
 	return nil, nil
 }
 
-// find returns the row with key=value, or nil.
-func find(rows []*Row, key, value string) *Row {
+// find returns the row with key=value at budget cpus, or nil.
+func find(rows []*Row, key, value string, cpus int) *Row {
 	for _, r := range rows {
-		if r.Key(key) == value {
+		if r.Key(key) == value && r.CPUs == cpus {
 			return r
 		}
 	}
 	return nil
+}
+
+// budgetsOf lists the budgets of rows, in increasing order.
+func budgetsOf(rows []*Row) []int {
+	var bs []int
+	for _, r := range rows {
+		if !slices.Contains(bs, r.CPUs) {
+			bs = append(bs, r.CPUs)
+		}
+	}
+	slices.Sort(bs)
+	return bs
 }
 
 // center returns a row's headline median for column i.
@@ -65,26 +74,36 @@ func center(r *Row, i int) (float64, bool) {
 	return r.Metrics[0].Cells[i].Summary.Center, true
 }
 
-func pingPongNotes(s *Summary) []string {
-	g, rows := rowsOf(s, "PingPong")
-	same := find(rows, "mode", "same")
-	if same == nil {
+// ratioNote sets, per strategy, row a's median against row b's: "goroutine
+// 196× (66.83µs vs 341.4ns)"; nil when no strategy has both.
+func ratioParts(g *GroupSummary, a, b *Row) []string {
+	if a == nil || b == nil || a.Headline != b.Headline {
 		return nil
 	}
+	var parts []string
+	for i, strategy := range g.Strategies {
+		x, okA := center(a, i)
+		y, okB := center(b, i)
+		if !okA || !okB || y == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s vs %s)", strategy, times(x/y), formatValue(x, a.Headline), formatValue(y, b.Headline)))
+	}
+	return parts
+}
+
+func pingPongNotes(s *Summary) []string {
+	g, rows := rowsOf(s, "PingPong")
 	var notes []string
-	for _, other := range []struct{ mode, what string }{
-		{"cross", "Cross-thread ping-pong costs %s same-thread for %s (%s vs %s per %s)."},
-		{"hog", "With a CPU-bound task sharing the thread, a ping-pong round costs %s what it costs without for %s (%s vs %s per %s)."},
-	} {
-		r := find(rows, "mode", other.mode)
-		for i, strategy := range g.Strategies {
-			a, okA := center(r, i)
-			b, okB := center(same, i)
-			if !okA || !okB || b == 0 || r.Headline != same.Headline {
-				continue
+	for _, cpus := range budgetsOf(rows) {
+		same := find(rows, "mode", "same", cpus)
+		for _, other := range []struct{ mode, what string }{
+			{"cross", "Cross-thread ping-pong against same-thread, per %s at cpus=%d (medians): %s."},
+			{"hog", "Ping-pong with a CPU-bound task sharing the thread against without, per %s at cpus=%d (medians): %s."},
+		} {
+			if parts := ratioParts(g, find(rows, "mode", other.mode, cpus), same); len(parts) > 0 {
+				notes = append(notes, fmt.Sprintf(other.what, perWhat(same.Headline), cpus, strings.Join(parts, ", ")))
 			}
-			notes = append(notes, fmt.Sprintf(other.what, times(a/b), strategy,
-				formatValue(a, r.Headline), formatValue(b, same.Headline), perWhat(r.Headline)))
 		}
 	}
 	return notes
@@ -92,27 +111,24 @@ func pingPongNotes(s *Summary) []string {
 
 func fanOutNotes(s *Summary) []string {
 	g, rows := rowsOf(s, "FanOut")
-	var sized []*Row
-	for _, r := range rows {
-		if _, err := strconv.Atoi(r.Key("waiters")); err == nil && r.Headline != "" {
-			sized = append(sized, r)
-		}
-	}
-	if len(sized) < 2 {
-		return nil
-	}
-	waiters := func(r *Row) int { n, _ := strconv.Atoi(r.Key("waiters")); return n }
-	slices.SortFunc(sized, func(a, b *Row) int { return waiters(a) - waiters(b) })
-	few, many := sized[0], sized[len(sized)-1]
 	var notes []string
-	for i, strategy := range g.Strategies {
-		a, okA := center(few, i)
-		b, okB := center(many, i)
-		if !okA || !okB || a == 0 {
+	waiters := func(r *Row) int { n, _ := strconv.Atoi(r.Key("waiters")); return n }
+	for _, cpus := range budgetsOf(rows) {
+		var sized []*Row
+		for _, r := range rows {
+			if _, err := strconv.Atoi(r.Key("waiters")); err == nil && r.Headline != "" && r.CPUs == cpus {
+				sized = append(sized, r)
+			}
+		}
+		if len(sized) < 2 {
 			continue
 		}
-		notes = append(notes, fmt.Sprintf("Fan-out for %s: one wake costs %s with %s and %s with %s (%s).",
-			strategy, formatValue(a, few.Headline), plural(waiters(few), "waiter"), formatValue(b, many.Headline), plural(waiters(many), "waiter"), times(b/a)))
+		slices.SortFunc(sized, func(a, b *Row) int { return waiters(a) - waiters(b) })
+		few, many := sized[0], sized[len(sized)-1]
+		if parts := ratioParts(g, many, few); len(parts) > 0 {
+			notes = append(notes, fmt.Sprintf("Fan-out, one %s with %s against %s at cpus=%d (medians): %s.",
+				perWhat(few.Headline), plural(waiters(many), "waiter"), plural(waiters(few), "waiter"), cpus, strings.Join(parts, ", ")))
+		}
 	}
 	return notes
 }
@@ -135,17 +151,32 @@ func timerNotes(s *Summary) []string {
 			}
 		}
 		if len(parts) > 0 {
-			notes = append(notes, fmt.Sprintf("Timer lateness at p99 (%s, fire time minus deadline): %s.", r.Name, strings.Join(parts, ", ")))
+			notes = append(notes, fmt.Sprintf("Timer lateness at p99 (%s, fire time minus deadline): %s.", r.Label(), strings.Join(parts, ", ")))
+		}
+	}
+	return notes
+}
+
+// handoffNotes: what parking a loop thread in the kernel costs against
+// parking it on Go's netpoller, per strategy, at each budget.
+func handoffNotes(s *Summary) []string {
+	g, rows := rowsOf(s, "Handoff")
+	var notes []string
+	for _, cpus := range budgetsOf(rows) {
+		if parts := ratioParts(g, find(rows, "park", "thread", cpus), find(rows, "park", "netpoll", cpus)); len(parts) > 0 {
+			notes = append(notes, fmt.Sprintf("A hand-off into a runtime whose idle loop parks its thread in the kernel, against one parked on Go's netpoller, at cpus=%d (medians): %s.",
+				cpus, strings.Join(parts, ", ")))
 		}
 	}
 	return notes
 }
 
 // serverCPUNotes: in the I/O group the client may limit throughput, so
-// for rows whose throughput shows no significant winner, the server's own
-// CPU per unit (cpu-sec/…, measured in the server process while the
-// client runs in another) is set beside it, cheapest first: one note per
-// benchmark, for its row with the most connections.
+// for rows whose throughput decided nothing, the server's own CPU per
+// unit (cpu-sec/…, measured in the server process while the client runs
+// in another) is set beside it, cheapest first, with the share of its
+// CPU budget the server used (cpu-util): one note per benchmark, for its
+// row with the most connections.
 func serverCPUNotes(s *Summary) []string {
 	var notes []string
 	for _, g := range s.Groups {
@@ -156,7 +187,7 @@ func serverCPUNotes(s *Summary) []string {
 		var order []string
 		for ri := range g.Rows {
 			r := &g.Rows[ri]
-			if r.Verdict.Kind != NoDifference {
+			if r.Verdict.Kind != NoDifference && r.Verdict.Kind != WithinDrift {
 				continue
 			}
 			prev, seen := picked[r.Base]
@@ -178,15 +209,21 @@ func serverCPUNotes(s *Summary) []string {
 			if m == nil {
 				continue
 			}
+			util := r.Metric(unitCPUUtil)
 			type figure struct {
-				strategy string
-				v        float64
+				strategy, util string
+				v              float64
 			}
 			var fs []figure
 			for i, strategy := range g.Strategies {
-				if m.Cells[i].OK() {
-					fs = append(fs, figure{strategy, m.Cells[i].Summary.Center})
+				if !m.Cells[i].OK() {
+					continue
 				}
+				f := figure{strategy: strategy, v: m.Cells[i].Summary.Center}
+				if util != nil && util.Cells[i].OK() {
+					f.util = fmt.Sprintf(" at %.0f%% of its CPUs", 100*util.Cells[i].Summary.Center/float64(r.CPUs))
+				}
+				fs = append(fs, f)
 			}
 			if len(fs) < 2 {
 				continue
@@ -194,10 +231,14 @@ func serverCPUNotes(s *Summary) []string {
 			slices.SortFunc(fs, func(a, b figure) int { return cmp.Compare(a.v, b.v) })
 			parts := make([]string, len(fs))
 			for i, f := range fs {
-				parts[i] = f.strategy + " " + formatValue(f.v, m.Unit)
+				parts[i] = f.strategy + " " + formatValue(f.v, m.Unit) + f.util
 			}
-			notes = append(notes, fmt.Sprintf("%s: throughput shows no significant difference (the shared client can be the limit); the server's CPU per %s does: %s.",
-				r.Name, strings.TrimPrefix(m.Unit, "cpu-sec/"), strings.Join(parts, ", ")))
+			what := "medians, cheapest first"
+			if slices.ContainsFunc(fs, func(f figure) bool { return f.util != "" }) {
+				what += ", with the server's CPU time ÷ wall time against its budget"
+			}
+			notes = append(notes, fmt.Sprintf("%s: throughput decides nothing (the shared client can be the limit); the server's CPU per %s (%s): %s.",
+				r.Label(), strings.TrimPrefix(m.Unit, "cpu-sec/"), what, strings.Join(parts, ", ")))
 		}
 	}
 	return notes
@@ -228,7 +269,7 @@ func harnessNotes(s *Summary) []string {
 			}
 			for i, c := range r.PerCall.Cells {
 				if c.OK() && c.Summary.Center < shortest {
-					shortest, where = c.Summary.Center, r.Name+" under "+g.Strategies[i]
+					shortest, where = c.Summary.Center, r.Label()+" under "+g.Strategies[i]
 				}
 			}
 		}
@@ -240,23 +281,53 @@ func harnessNotes(s *Summary) []string {
 		formatValue(loop, "sec/op"), 100*loop/shortest, where, formatValue(shortest, "sec/op"))}
 }
 
-func winnerNotes(s *Summary) []string {
-	wins := make(map[string]int)
-	var order []string
-	var undecided, compared int
+// flaggedNotes names the rows not ranked because a strategy used more
+// than its budget.
+func flaggedNotes(s *Summary) []string {
+	var flagged []string
+	n := 0
 	for _, g := range s.Groups {
 		for _, r := range g.Rows {
-			switch r.Verdict.Kind {
-			case Winner:
-				compared++
+			if r.Verdict.Kind != Flagged {
+				continue
+			}
+			n++
+			var who []string
+			for i, why := range r.Over {
+				if len(why) > 0 {
+					who = append(who, g.Strategies[i]+": "+strings.Join(why, ", "))
+				}
+			}
+			flagged = append(flagged, fmt.Sprintf("%s (%s)", r.Label(), strings.Join(who, "; ")))
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s flagged and not ranked, because a strategy used more than the row's CPU budget: %s.", plural(n, "row"), listSome(flagged, 2*namesShown))}
+}
+
+// decisionNotes counts the verdicts: how many rows were decided, and by
+// whom.
+func decisionNotes(s *Summary) []string {
+	wins := make(map[string]int)
+	var order []string
+	count := make(map[VerdictKind]int)
+	compared := 0
+	for _, g := range s.Groups {
+		for _, r := range g.Rows {
+			k := r.Verdict.Kind
+			if k == NoData || k == Alone {
+				continue
+			}
+			compared++
+			count[k]++
+			if k == Winner {
 				w := g.Strategies[r.Verdict.Best]
 				if wins[w] == 0 {
 					order = append(order, w)
 				}
 				wins[w]++
-			case NoDifference:
-				compared++
-				undecided++
 			}
 		}
 	}
@@ -267,11 +338,18 @@ func winnerNotes(s *Summary) []string {
 	for _, w := range order {
 		parts = append(parts, fmt.Sprintf("%s %d", w, wins[w]))
 	}
-	if len(parts) == 0 {
-		parts = []string{"none"}
+	who := ""
+	if len(parts) > 0 {
+		who = " (" + strings.Join(parts, ", ") + ")"
 	}
-	return []string{fmt.Sprintf("Significant wins by row (U test, p < %v): %s; no significant difference in %d of %d rows.",
-		Alpha, strings.Join(parts, ", "), undecided, compared)}
+	note := fmt.Sprintf("%d of %s decided%s: a strategy better than every other by the U test after the Holm-Bonferroni correction over the page's %d comparisons (family-wise α = %v), by more than the run's own drift. Not decided: %d without a significant difference, %d within drift, %d flagged.",
+		count[Winner], plural(compared, "row"), who, s.Tests, Alpha, count[NoDifference], count[WithinDrift], count[Flagged])
+	if s.Tests > 0 {
+		if need := minRunsFor(Alpha / float64(s.Tests)); need > 0 {
+			note += fmt.Sprintf(" Holm's first threshold, α/%d = %.2g, needs at least %d runs per strategy for the U test to reach it.", s.Tests, Alpha/float64(s.Tests), need)
+		}
+	}
+	return []string{note}
 }
 
 // plural is "1 waiter" or "8 waiters".

@@ -13,16 +13,18 @@ import (
 //
 // A full report must finish in FullBudget on a 2-core machine, a quick
 // one in QuickBudget, whatever the catalogue holds. So the run first
-// calibrates: it runs every top-level benchmark once with -benchtime 1x,
-// which gives the duration of one call of each leaf and the fixed cost of
-// the process, the runtimes and the client processes. Then each top-level
-// benchmark gets an iteration count, -benchtime Nx: every leaf makes
+// calibrates: it runs every job (a top-level benchmark at one CPU budget,
+// see budget.go; a benchmark with two budgets is two jobs, each with its
+// own leaves, process and cost) once with -benchtime 1x, which gives the
+// duration of one call of each leaf and the fixed cost of the process,
+// the runtimes and the client processes. Then each job gets an
+// iteration count, -benchtime Nx: every leaf makes
 // exactly N calls per repetition, so a repetition's cost is predictable
 // (fixed cost + N × one pass over its leaves) and no leaf is cut short by
 // a time limit meant for its slowest sibling. N is one time target
-// divided by the benchmark's pass, within [1, maxIters]; the target is the
+// divided by the job's pass, within [1, maxIters]; the target is the
 // largest for which Count repetitions are estimated to fit the budget. A
-// benchmark whose single pass already outlasts the target (open-loop
+// job whose single pass already outlasts the target (open-loop
 // latency, idle connections) makes one call per leaf per repetition, so
 // repetitions, not iterations, carry its statistics.
 const (
@@ -31,9 +33,9 @@ const (
 	noiseMargin   = 1.25    // estimates are scaled by this: a shared machine runs slower than its calibration
 )
 
-// A calibration is what one 1x run of a top-level benchmark told.
+// A calibration is what one 1x run of a job told.
 type calibration struct {
-	Name  string          // BenchmarkSpawn
+	Name  string          // the job's id: "Spawn", "PingPong-2"
 	Wall  time.Duration   // the whole process
 	Calls []time.Duration // one call of each leaf that ran
 }
@@ -84,8 +86,8 @@ func (c calibration) perRun(iters int) time.Duration {
 // A benchPlan is the chosen iteration counts and what they are expected
 // to cost.
 type benchPlan struct {
-	Names    []string                 // top-level benchmarks in run order
-	Iters    map[string]int           // -benchtime Nx per top-level benchmark
+	Names    []string                 // job ids in run order
+	Iters    map[string]int           // -benchtime Nx per job
 	PerRun   map[string]time.Duration // estimated wall time of one run
 	Target   time.Duration            // the time target the counts divide
 	Count    int

@@ -33,9 +33,11 @@ const (
 	KeyIOURing    = "iouring"    // io_uring features, or why it is unavailable
 	KeyCount      = "count"      // repetitions of the catalogue
 	KeyBenchtime  = "benchtime"  // -test.benchtime per benchmark, and the rule that chose it
+	KeyBudget     = "budget"     // -test.cpu per benchmark: its CPU budget (see budget.go)
+	KeyShuffle    = "shuffle"    // base seed of the strategies' order; repetition r uses base+r
 	KeyQuick      = "quick"      // "true" for a smoke run with -short parameters
 	KeyBench      = "bench"      // the -bench pattern of a run of a subset; absent for the whole catalogue
-	KeyPinning    = "pinning"    // how the socket benchmarks placed server and client on CPUs
+	KeyPinning    = "pinning"    // where the results ran, as their placement metrics say (see placement.go)
 	KeyKnobs      = "knobs-"     // prefix: one line per strategy, its backend and knobs
 )
 
@@ -201,6 +203,8 @@ type RunSettings struct {
 	Benchtime string
 	Quick     bool
 	Bench     string // -bench pattern; "" for the whole catalogue
+	Budget    string // see KeyBudget; "" leaves the line out
+	Shuffle   string // see KeyShuffle; "" leaves the line out
 	Pinning   string // see KeyPinning; "" leaves the line out
 }
 
@@ -220,11 +224,10 @@ func NewProvenance(m Machine, s RunSettings) Provenance {
 		{KeyBenchtime, s.Benchtime},
 		{KeyQuick, fmt.Sprint(s.Quick)},
 	}}
-	if s.Bench != "" {
-		p.Lines = append(p.Lines, ConfigLine{KeyBench, s.Bench})
-	}
-	if s.Pinning != "" {
-		p.Lines = append(p.Lines, ConfigLine{KeyPinning, s.Pinning})
+	for _, l := range []ConfigLine{{KeyBench, s.Bench}, {KeyBudget, s.Budget}, {KeyShuffle, s.Shuffle}, {KeyPinning, s.Pinning}} {
+		if l.Value != "" {
+			p.Lines = append(p.Lines, l)
+		}
 	}
 	for _, k := range m.Knobs {
 		p.Lines = append(p.Lines, ConfigLine{KeyKnobs + k.Strategy, k.Knobs})
@@ -246,33 +249,66 @@ func oneLine(v string) string {
 }
 
 // DescribeStrategies starts each strategy with zero Options, reads its
-// Info and closes it: the knobs lines of the header. A strategy that
-// cannot start here says why.
-func DescribeStrategies(strategies []iostrat.Strategy) []StrategyKnobs {
+// Info and closes it: the knobs lines of the header. Knobs follow
+// GOMAXPROCS (loops, executors and rings do), so a strategy is described
+// at each budget, with GOMAXPROCS set to it as the benchmarks set it: the
+// line gives the knobs at the first budget and, after "; at cpus=N:",
+// those that differ at another. Without budgets it describes the
+// strategies at the current GOMAXPROCS. A strategy that cannot start here
+// says why.
+func DescribeStrategies(strategies []iostrat.Strategy, budgets ...int) []StrategyKnobs {
+	if len(budgets) == 0 {
+		budgets = []int{runtime.GOMAXPROCS(0)}
+	}
 	var ks []StrategyKnobs
 	for _, s := range strategies {
-		ks = append(ks, StrategyKnobs{s.Name(), describeStrategy(s)})
+		var line string
+		var first []string
+		for i, n := range budgets {
+			knobs, err := describeAt(s, n)
+			switch {
+			case err != nil && i == 0:
+				line = "unavailable: " + err.Error()
+			case err != nil:
+				line += fmt.Sprintf("; at cpus=%d: unavailable: %v", n, err)
+			case i == 0:
+				first, line = knobs, strings.Join(knobs, " ")
+			default:
+				var differ []string
+				for _, k := range knobs {
+					if !slices.Contains(first, k) {
+						differ = append(differ, k)
+					}
+				}
+				if len(differ) > 0 {
+					line += fmt.Sprintf("; at cpus=%d: %s", n, strings.Join(differ, " "))
+				}
+			}
+		}
+		ks = append(ks, StrategyKnobs{s.Name(), line})
 	}
 	return ks
 }
 
-func describeStrategy(s iostrat.Strategy) string {
+// describeAt describes s started at GOMAXPROCS procs: "backend=…" and
+// one "key=value" per knob.
+func describeAt(s iostrat.Strategy, procs int) ([]string, error) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	rt, err := s.Start(iostrat.Options{Logf: func(string, ...any) {}})
 	if err != nil {
-		return "unavailable: " + err.Error()
+		return nil, err
 	}
 	defer rt.Close()
 	info := rt.Info()
-	var b strings.Builder
-	fmt.Fprintf(&b, "backend=%s", orUnknown(info.Backend))
+	knobs := []string{"backend=" + orUnknown(info.Backend)}
 	for _, k := range info.Knobs {
 		value := k.Value
 		if value == "" || strings.ContainsAny(value, " \t\"") {
 			value = strconv.Quote(value)
 		}
-		fmt.Fprintf(&b, " %s=%s", k.Key, value)
+		knobs = append(knobs, k.Key+"="+value)
 	}
-	return b.String()
+	return knobs, nil
 }
 
 func orUnknown(s string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -155,6 +156,27 @@ func TestDescribeStrategies(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("DescribeStrategies:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// loopsStrategy has one loop per GOMAXPROCS, as the real ones do.
+type loopsStrategy struct{}
+
+func (loopsStrategy) Name() string { return "loops" }
+func (loopsStrategy) Start(iostrat.Options) (iostrat.Runtime, error) {
+	n := fmt.Sprint(runtime.GOMAXPROCS(0))
+	return &fakeRuntime{info: iostrat.Info{Backend: "epoll", Knobs: []iostrat.Knob{{Key: "loops", Value: n}, {Key: "trigger", Value: "level"}}}}, nil
+}
+
+func TestDescribeStrategiesPerBudget(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	got := DescribeStrategies([]iostrat.Strategy{loopsStrategy{}, fakeStrategy{name: "fixed", info: iostrat.Info{Backend: "x"}}}, 1, 2)
+	want := []StrategyKnobs{{"loops", "backend=epoll loops=1 trigger=level; at cpus=2: loops=2"}, {"fixed", "backend=x"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("DescribeStrategies at budgets 1 and 2:\n%q\nwant\n%q", got, want)
+	}
+	if after := runtime.GOMAXPROCS(0); after != before {
+		t.Errorf("GOMAXPROCS %d after describing, was %d", after, before)
 	}
 }
 

@@ -109,8 +109,8 @@ func writeComparisonText(w io.Writer, c *Comparison) {
 		fmt.Fprintf(w, "not compared with a previous run: %s\n", c.Skipped)
 		return
 	}
-	fmt.Fprintf(w, "compared with %s: %d regressions, %d improvements among %d headline figures (U test, p < %v)\n",
-		c.Previous, len(c.Regressions), len(c.Improvements), c.Compared, Alpha)
+	fmt.Fprintf(w, "compared with %s: %d regressions, %d improvements among %d headline figures (U test, Holm-Bonferroni corrected, beyond drift; %d uncorrected)\n",
+		c.Previous, len(c.Regressions), len(c.Improvements), c.Compared, c.Uncorrected)
 	for _, d := range c.OtherDiffs {
 		fmt.Fprintf(w, "  note: %s differs: %q → %q\n", d.Key, d.Old, d.New)
 	}

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,9 +116,12 @@ type RunOptions struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// CPUs is the number of CPUs the benchmarks may use; 0 means
-	// runtime.NumCPU(). With two or more, socket benchmarks are pinned
-	// (see pinFlag).
+	// runtime.NumCPU(). Budgets above it are not run (see budget.go).
 	CPUs int
+	// Seed is the base seed of the strategies' order: repetition r runs
+	// with -iostrat.shuffle=Seed+r. 0 takes one from the clock; either
+	// way the shuffle config line records it.
+	Seed int64
 }
 
 // A run is the state of one [Run].
@@ -148,6 +151,12 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 	}
 	if r.CPUs == 0 {
 		r.CPUs = runtime.NumCPU()
+	}
+	if r.Seed < 0 || r.Seed > MaxSeed {
+		return "", fmt.Errorf("seed %d out of range [0, %d]", r.Seed, int64(MaxSeed))
+	}
+	if r.Seed == 0 {
+		r.Seed = clockSeed(r.Now())
 	}
 	countFixed := r.Count > 0
 	if !countFixed {
@@ -181,15 +190,16 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 		return "", err
 	}
 
-	cals := make([]calibration, len(names))
+	jobs := jobsFor(names, r.CPUs)
+	cals := make([]calibration, len(jobs))
 	brand := ""
-	for i, name := range names {
-		r.progressf("calibrating %s (%d/%d): one call per leaf", name, i+1, len(names))
-		out, wall, err := r.runBenchmark(ctx, name, "1x")
+	for i, j := range jobs {
+		r.progressf("calibrating %s (%d/%d): one call per leaf", j, i+1, len(jobs))
+		out, wall, err := r.runBenchmark(ctx, j, "1x", 0)
 		if err != nil {
 			return "", err
 		}
-		cals[i] = calibrate(name, out, wall)
+		cals[i] = calibrate(j.id(), out, wall)
 		if brand == "" {
 			brand = configValue(out, KeyCPU)
 		}
@@ -200,7 +210,8 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 		r.progressf("warning: %d runs are estimated to take %v, over the budget of %v; run a subset with -bench or fewer with -count",
 			r.Count, plan.Estimate.Round(time.Second), r.Budget)
 	}
-	r.progressf("plan: %d runs of %d benchmarks, benchtime %s; estimated %v", r.Count, len(names), plan, plan.Estimate.Round(time.Second))
+	r.progressf("plan: %d runs of %d benchmarks (%d binary runs per repetition: one per benchmark and budget), benchtime %s, budgets %s, shuffle seeds %d+r; estimated %v",
+		r.Count, len(names), len(jobs), plan, budgetLine(names, r.CPUs), r.Seed, plan.Estimate.Round(time.Second))
 
 	machine := ProbeMachine(ctx, r.Runner, r.ModuleDir, r.start)
 	machine.CPU = withBrand(machine.CPU, brand)
@@ -208,28 +219,33 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 	if r.IOURing != nil {
 		machine.IOURing = r.IOURing()
 	}
-	machine.Knobs = DescribeStrategies(r.Strategies)
-	prov := NewProvenance(machine, RunSettings{Count: r.Count, Benchtime: plan.String(), Quick: r.Quick, Bench: r.Bench, Pinning: r.pinning()})
+	machine.Knobs = DescribeStrategies(r.Strategies, sortedBudgets(jobs)...)
+	settings := RunSettings{
+		Count: r.Count, Benchtime: plan.String(), Quick: r.Quick, Bench: r.Bench,
+		Budget: budgetLine(names, r.CPUs), Shuffle: shuffleLine(r.Seed),
+		Pinning: "not yet observed",
+	}
 
 	// The header goes on top once the runs are done, so that its count
-	// says how many were made.
+	// says how many were made and its pinning line what the results
+	// observed.
 	var body bytes.Buffer
-	tr := newTranscriber(&body, prov)
+	tr := newTranscriber(&body, NewProvenance(machine, settings))
 	took := make(map[string][]time.Duration)
 	deadline := r.start.Add(r.Budget - publishReserve)
 	repsStart := r.Now()
 	for rep := 0; rep < r.Count; rep++ {
-		total := r.Count * len(names)
-		for i, name := range names {
-			done := rep*len(names) + i
+		total := r.Count * len(jobs)
+		for i, j := range jobs {
+			done := rep*len(jobs) + i
 			r.progressf("run %d/%d %s (%d/%d), %v elapsed, about %v left",
-				rep+1, r.Count, name, done+1, total, r.Now().Sub(r.start).Round(time.Second),
-				remaining(names, plan, took, rep, i, r.Count).Round(time.Second))
-			out, wall, err := r.runBenchmark(ctx, name, formatBenchtime(plan.Iters[name]))
+				rep+1, r.Count, j, done+1, total, r.Now().Sub(r.start).Round(time.Second),
+				remaining(plan.Names, plan, took, rep, i, r.Count).Round(time.Second))
+			out, wall, err := r.runBenchmark(ctx, j, formatBenchtime(plan.Iters[j.id()]), repetitionSeed(r.Seed, rep))
 			if err != nil {
 				return "", err
 			}
-			took[name] = append(took[name], wall)
+			took[j.id()] = append(took[j.id()], wall)
 			tr.transcribe(out)
 		}
 		if countFixed {
@@ -250,7 +266,13 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 			r.Count = next
 		}
 	}
-	prov = NewProvenance(machine, RunSettings{Count: r.Count, Benchtime: plan.String(), Quick: r.Quick, Bench: r.Bench, Pinning: r.pinning()})
+	results, err := ParseRaw(body.Bytes(), "the run's output")
+	if err != nil {
+		return "", err
+	}
+	settings.Count, settings.Pinning = r.Count, DescribePlacement(results.Results)
+	r.progressf("placement observed: %s", settings.Pinning)
+	prov := NewProvenance(machine, settings)
 	var raw bytes.Buffer
 	prov.WriteTo(&raw)
 	body.WriteTo(&raw)
@@ -340,23 +362,27 @@ func splitBenchPattern(p string) (first, rest string) {
 	return p, ""
 }
 
-// runBenchmark runs one top-level benchmark once with the given
-// benchtime and returns its output and wall time. Output with a FAIL, or
-// a non-zero exit, is an error carrying the output's tail.
-func (r *run) runBenchmark(ctx context.Context, name, benchtime string) ([]byte, time.Duration, error) {
+// runBenchmark runs a job (a top-level benchmark at one budget, see
+// budget.go) once with the given benchtime, with the strategies in the
+// order of shuffle seed (0: registry order), and returns its output and
+// wall time. Output with a FAIL, or a non-zero exit, is an error carrying
+// the output's tail.
+func (r *run) runBenchmark(ctx context.Context, j job, benchtime string, seed int64) ([]byte, time.Duration, error) {
+	name := j.String()
 	args := []string{
 		"-test.run", "^$",
-		"-test.bench", benchPattern(name, r.Bench),
+		"-test.bench", benchPattern(j.bench, r.Bench),
 		"-test.count", "1",
 		"-test.benchtime", benchtime,
+		"-test.cpu", strconv.Itoa(j.cpus),
 		"-test.timeout", benchTimeout,
 		"-test.v", // the only way the binary prints why a benchmark skipped
 	}
 	if r.Quick {
 		args = append(args, "-test.short")
 	}
-	if r.pinSockets(name) {
-		args = append(args, pinFlag)
+	if seed != 0 {
+		args = append(args, fmt.Sprintf("%s=%d", shuffleFlag, seed))
 	}
 	start := time.Now()
 	out, err := combined(ctx, r.Runner, r.ModuleDir, r.binary, args...)
@@ -375,34 +401,6 @@ func (r *run) runBenchmark(ctx context.Context, name, benchtime string) ([]byte,
 		return nil, 0, fmt.Errorf("benchmark %s %s (%v)%s", name, what, err, indentTail(out, failureTailLines))
 	}
 	return out, wall, nil
-}
-
-// pinFlag asks the benchmark binary to run its socket workloads with the
-// server on every CPU but the last (GOMAXPROCS to match) and the client
-// process on the last, so client and server never share a core.
-const pinFlag = "-iostrat.pin"
-
-// socketGroups are the groups whose benchmarks drive real sockets with a
-// client process, and so are pinned.
-var socketGroups = []string{"io", "latency", "memory"}
-
-// pinSockets reports whether benchmark name runs pinned: a socket
-// benchmark on a machine with a CPU to spare for the client.
-func (r *run) pinSockets(name string) bool {
-	return r.CPUs >= 2 && slices.Contains(socketGroups, GroupOf(name).ID)
-}
-
-// pinning describes the run's CPU placement for the header.
-func (r *run) pinning() string {
-	if r.CPUs < 2 {
-		return "none: one CPU, client and server share it"
-	}
-	last := r.CPUs - 1
-	server := "0"
-	if last > 1 {
-		server = fmt.Sprintf("0-%d", last-1)
-	}
-	return fmt.Sprintf("socket benchmarks (I/O, latency, memory): server on CPU %s with GOMAXPROCS %d (so loops=%d where the knobs say loops follow GOMAXPROCS), client process on CPU %d; other benchmarks unpinned", server, last, last, last)
 }
 
 // configValue returns the value of the first config line for key in a

@@ -21,7 +21,7 @@ import (
 type fakeRunner struct {
 	mu      sync.Mutex
 	benches []string          // what -test.list prints
-	output  map[string]string // a top-level benchmark's output, go test -v style
+	output  map[string]string // a top-level benchmark's output, go test -v style; "BenchmarkX-2" at -test.cpu 2
 	// calibration, if set for a benchmark, is its output at -benchtime 1x.
 	calibration map[string]string
 	exitErr     map[string]error // a top-level benchmark's exit status
@@ -69,11 +69,14 @@ func (f *fakeRunner) Run(_ context.Context, _ string, stdout, stderr io.Writer, 
 		f.runs = append(f.runs, top+"@"+argValue(args, "-test.benchtime"))
 		f.args = append(f.args, args)
 		io.WriteString(stdout, "goos: linux\ngoarch: amd64\npkg: iostrat/bench\ncpu: Fake CPU   \n")
-		if out, ok := f.calibration[top]; ok && argValue(args, "-test.benchtime") == "1x" {
-			io.WriteString(stdout, out)
-		} else {
-			io.WriteString(stdout, f.output[top])
+		out, ok := f.output[top+"-"+argValue(args, "-test.cpu")] // a budget's own output
+		if !ok {
+			out = f.output[top]
 		}
+		if cal, ok := f.calibration[top]; ok && argValue(args, "-test.benchtime") == "1x" {
+			out = cal
+		}
+		io.WriteString(stdout, out)
 		if f.exitErr[top] != nil {
 			io.WriteString(stdout, "FAIL\n")
 			return f.exitErr[top]
@@ -190,7 +193,7 @@ func TestRunInterleavesAndWritesRaw(t *testing.T) {
 	if got := raw.Skips["A/impl=y"]; got != "unsupported: no ring here" {
 		t.Errorf("skip reason %q", got)
 	}
-	for _, s := range []string{"building the benchmarks", "calibrating BenchmarkA (1/2)", "run 2/3 BenchmarkB (4/6)", "left", "wrote " + path} {
+	for _, s := range []string{"building the benchmarks", "calibrating BenchmarkA at cpus=1 (1/2)", "run 2/3 BenchmarkB at cpus=1 (4/6)", "left", "wrote " + path} {
 		if !strings.Contains(progress.String(), s) {
 			t.Errorf("progress lacks %q:\n%s", s, progress.String())
 		}
@@ -258,7 +261,7 @@ func TestRunFailingBenchmark(t *testing.T) {
 	if err == nil {
 		t.Fatal("Run succeeded with a failing benchmark")
 	}
-	for _, s := range []string{"benchmark BenchmarkB failed: BenchmarkB/impl=x", "exit status 1", "Spawn(1000) = 12, want 500500"} {
+	for _, s := range []string{"benchmark BenchmarkB at cpus=1 failed: BenchmarkB/impl=x", "exit status 1", "Spawn(1000) = 12, want 500500"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error lacks %q:\n%v", s, err)
 		}
@@ -416,18 +419,102 @@ func TestRunInterrupted(t *testing.T) {
 	}
 }
 
-func TestPinningOnlySocketBenchmarks(t *testing.T) {
-	r := &run{RunOptions: RunOptions{CPUs: 2}}
-	for name, want := range map[string]bool{"Echo": true, "HTTP": true, "Latency": true, "Idle": true, "Spawn": false, "PingPong": false, "Harness": false} {
-		if got := r.pinSockets(name); got != want {
-			t.Errorf("pinSockets(%s) = %v, want %v", name, got, want)
+func TestRunBudgetsAndShuffle(t *testing.T) {
+	f := &fakeRunner{
+		benches: []string{"BenchmarkPingPong", "BenchmarkEcho"},
+		output: map[string]string{
+			"BenchmarkPingPong":   "BenchmarkPingPong/impl=x/mode=cross \t 10 \t 100 ns/op \t 10.0 ns/round \t 1 cpus \t 1 gomaxprocs \t 0.98 cpu-util\n",
+			"BenchmarkPingPong-2": "BenchmarkPingPong/impl=x/mode=cross-2 \t 10 \t 100 ns/op \t 10.0 ns/round \t 2 cpus \t 2 gomaxprocs \t 1.5 cpu-util\n",
+			"BenchmarkEcho":       "BenchmarkEcho/impl=x/conns=1 \t 10 \t 100 ns/op \t 10.0 ns/msg \t 1 cpus \t 1 gomaxprocs \t 0.5 cpu-util \t 1 client-cpus \t 1 client-gomaxprocs \t 0 shared-cpus\n",
+		},
+		git: map[string]string{"rev-parse": "abc1234\n", "status": ""},
+	}
+	o := runOptions(f, t.TempDir(), io.Discard)
+	o.CPUs, o.Seed = 2, 41
+	path, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One binary run per benchmark and budget: the binary takes one
+	// -test.cpu value at a time.
+	var runs []string
+	for _, args := range f.args {
+		top := strings.TrimSuffix(strings.TrimPrefix(argValue(args, "-test.bench"), "^"), "$")
+		run := top + "@" + argValue(args, "-test.cpu")
+		for _, a := range args {
+			if strings.HasPrefix(a, "-iostrat.pin") {
+				t.Errorf("%s ran with %s, a flag the binary no longer has", top, a)
+			}
+			if seed, ok := strings.CutPrefix(a, shuffleFlag+"="); ok {
+				run += "#" + seed
+			}
+		}
+		runs = append(runs, run)
+	}
+	want := []string{
+		"BenchmarkPingPong@1", "BenchmarkPingPong@2", "BenchmarkEcho@1", // calibration, unshuffled
+		"BenchmarkPingPong@1#42", "BenchmarkPingPong@2#42", "BenchmarkEcho@1#42", // repetition r runs with 41+r
+		"BenchmarkPingPong@1#43", "BenchmarkPingPong@2#43", "BenchmarkEcho@1#43",
+		"BenchmarkPingPong@1#44", "BenchmarkPingPong@2#44", "BenchmarkEcho@1#44",
+	}
+	if !slices.Equal(runs, want) {
+		t.Errorf("runs (benchmark@cpu#seed)\n%v\nwant\n%v", runs, want)
+	}
+	raw, err := ReadRaw(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := raw.Provenance.Get(KeyBudget); !strings.HasPrefix(got, "PingPong=1,2 Echo=1 (") {
+		t.Errorf("budget line %q", got)
+	}
+	if got := raw.Provenance.Get(KeyBenchtime); !strings.HasPrefix(got, "PingPong=") || !strings.Contains(got, " PingPong-2=") || !strings.Contains(got, " Echo=") {
+		t.Errorf("benchtime line %q, want one entry per benchmark and budget", got)
+	}
+	if seed, ok := shuffleSeed(raw.Provenance); !ok || seed != 41 {
+		t.Errorf("shuffle line %q: seed %d, %v; want 41", raw.Provenance.Get(KeyShuffle), seed, ok)
+	}
+	// The pinning line is what the results observed, not what was asked:
+	// the cpus=2 PingPong results used 1.5 CPUs of 2 (within budget).
+	pinning := raw.Provenance.Get(KeyPinning)
+	for _, s := range []string{
+		"Wake results: process on 1 CPU with GOMAXPROCS 1, CPU time at most 0.98× wall time (3 results); process on 2 CPUs with GOMAXPROCS 2, CPU time at most 1.50× wall time (3 results); none over its budget",
+		"I/O results: server on 1 CPU with GOMAXPROCS 1, client on 1 other CPU with GOMAXPROCS 1, no CPU shared, CPU time at most 0.50× wall time, in all 3 results; none over its budget",
+	} {
+		if !strings.Contains(pinning, s) {
+			t.Errorf("pinning line lacks %q:\n%s", s, pinning)
 		}
 	}
-	if p := r.pinning(); !strings.Contains(p, "server on CPU 0 with GOMAXPROCS 1 (so loops=1") || !strings.Contains(p, "client process on CPU 1") {
-		t.Errorf("pinning() = %q", p)
+
+	// One CPU: every budget is 1.
+	f.args = nil
+	o.CPUs = 1
+	if _, err := Run(t.Context(), o); err != nil {
+		t.Fatal(err)
 	}
-	one := &run{RunOptions: RunOptions{CPUs: 1}}
-	if one.pinSockets("Echo") || !strings.HasPrefix(one.pinning(), "none") {
-		t.Errorf("one CPU: pinSockets(Echo) = %v, pinning() = %q", one.pinSockets("Echo"), one.pinning())
+	for _, args := range f.args {
+		if got := argValue(args, "-test.cpu"); got != "1" {
+			t.Errorf("one CPU: -test.cpu %q, want 1", got)
+		}
+	}
+}
+
+func TestRunSeedFromClock(t *testing.T) {
+	f := twoBenchmarks()
+	path, err := Run(t.Context(), runOptions(f, t.TempDir(), io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := ReadRaw(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, ok := shuffleSeed(raw.Provenance)
+	if !ok || seed != clockSeed(runStart) || seed == 0 {
+		t.Errorf("shuffle line %q, want the clock's seed %d", raw.Provenance.Get(KeyShuffle), clockSeed(runStart))
+	}
+	o := runOptions(f, t.TempDir(), io.Discard)
+	o.Seed = -1
+	if _, err := Run(t.Context(), o); err == nil || !strings.Contains(err.Error(), "seed -1 out of range") {
+		t.Errorf("Run with seed -1 = %v", err)
 	}
 }

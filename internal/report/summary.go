@@ -2,18 +2,18 @@ package report
 
 import (
 	"fmt"
-	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 )
 
-// Statistics of the summary tables: the same as benchstat's defaults.
+// Statistics of the summary tables (see decide.go).
 const (
-	Confidence = 0.95 // confidence level of the intervals around medians
-	Alpha      = 0.05 // significance level of the Mann-Whitney U test
+	Confidence = 0.95 // confidence level of the intervals around medians, as benchstat's
+	Alpha      = 0.05 // family-wise error rate of all the U tests of a page or comparison, Holm-Bonferroni corrected
 )
 
 // perCallUnits are the testing package's per-call metrics. They are in
@@ -29,6 +29,12 @@ const implKey = "impl"
 type Summary struct {
 	// Groups holds the groups that have data, in page order.
 	Groups []GroupSummary
+	// Placement says where the results ran, as they observed it (see
+	// DescribePlacement).
+	Placement string
+	// Tests is how many U tests the verdicts rest on: the family the
+	// Holm-Bonferroni correction covers.
+	Tests int
 }
 
 // A GroupSummary is one group's table.
@@ -47,8 +53,11 @@ type GroupSummary struct {
 // A Row is one leaf benchmark across strategies.
 type Row struct {
 	// Name is the benchmark's name without "Benchmark", the impl key and
-	// the GOMAXPROCS suffix when that is the run's: "Inject/producers=4/tasks=12800".
+	// the GOMAXPROCS suffix: "Inject/producers=4/tasks=12800".
 	Name string
+	// CPUs is the row's CPU budget, its GOMAXPROCS: the name's "-N"
+	// suffix, 1 without one. Rows at different budgets are different rows.
+	CPUs int
 	// Base is the top-level name: "Inject".
 	Base string
 	// Keys are the name's key=value parts other than impl, in order.
@@ -65,6 +74,18 @@ type Row struct {
 	// PerCall is the time per workload call (sec/op), for notes on the
 	// harness overhead; the tables leave it to benchstat.
 	PerCall Metric
+	// Over says, per strategy column, why that strategy's results used
+	// more than the row's budget (see placement.go); nil when they kept
+	// to it. A row with any is flagged, not ranked.
+	Over [][]string
+}
+
+// Label names the row with its budget: "PingPong/mode=cross at cpus=2".
+func (r *Row) Label() string { return fmt.Sprintf("%s at cpus=%d", r.Name, r.CPUs) }
+
+// Flagged reports whether a strategy in the row used more than its budget.
+func (r *Row) Flagged() bool {
+	return slices.ContainsFunc(r.Over, func(why []string) bool { return len(why) > 0 })
 }
 
 // A KeyValue is one key=value part of a benchmark name.
@@ -100,41 +121,14 @@ type Metric struct {
 type Cell struct {
 	Sample  *benchmath.Sample
 	Summary benchmath.Summary
+	// Drift is how far the median moved within the run: see drift.
+	Drift float64
 	// Skip is why the strategy has no data here, when it said.
 	Skip string
 }
 
 // OK reports whether the cell has data.
 func (c Cell) OK() bool { return c.Sample != nil && len(c.Sample.Values) > 0 }
-
-// VerdictKind classifies a row's comparison of strategies.
-type VerdictKind uint8
-
-const (
-	// NoData: no strategy has the headline metric.
-	NoData VerdictKind = iota
-	// Alone: one strategy has data; there is nothing to compare.
-	Alone
-	// NoDifference: the best median is not significantly better than
-	// every other strategy's.
-	NoDifference
-	// Winner: the best strategy is significantly better (U test,
-	// p < Alpha) than every other strategy.
-	Winner
-)
-
-// A Verdict is the outcome of comparing a row's strategies.
-type Verdict struct {
-	Kind VerdictKind
-	// Best is the column with the best median (for Alone, the only one).
-	Best int
-	// RunnerUp is the column with the second best median, or -1.
-	RunnerUp int
-	// Factor is how many times better Best is than RunnerUp, ≥ 1.
-	Factor float64
-	// P is the largest p-value of Best against the others.
-	P float64
-}
 
 // higherIsBetter reports the direction of a unit: rates ("…/s") are
 // better higher, everything else (time, bytes, counts per unit) lower,
@@ -146,34 +140,39 @@ func higherIsBetter(units benchfmt.UnitMetadataMap, unit string) bool {
 	return strings.HasSuffix(unit, "/s")
 }
 
-// rowID identifies a row within the file: base name and keys.
+// rowID identifies a row within the file: base name, keys and budget.
 type rowID string
 
-// Summarize digests a raw file into per-group tables.
+// Summarize digests a raw file into per-group tables and decides each
+// row (see decide.go).
 func Summarize(raw *Raw) *Summary {
 	type cellKey struct {
 		row  rowID
 		impl string
 		unit string
 	}
-	values := make(map[cellKey][]float64)
+	values := make(map[cellKey][]float64) // in file order: one per repetition
 	perCall := make(map[cellKey][]float64)
+	over := make(map[cellKey][]string) // unit "": why a cell used more than its budget
 	rows := make(map[rowID]*Row)
 	rowOrder := make(map[string][]rowID) // per group ID
 	impls := make(map[string][]string)   // per group ID, in order of appearance
 	units := make(map[rowID][]string)
 
-	gomaxprocs := raw.Provenance.Get(KeyGOMAXPROCS)
 	for _, res := range raw.Results {
-		name := splitName(res.Name, gomaxprocs)
+		name := splitName(res.Name)
 		g := GroupOf(name.base)
-		id := rowID(name.row)
+		id := rowID(fmt.Sprintf("%s-%d", name.row, name.cpus))
 		if rows[id] == nil {
-			rows[id] = &Row{Name: name.row, Base: name.base, Keys: name.keys}
+			rows[id] = &Row{Name: name.row, CPUs: name.cpus, Base: name.base, Keys: name.keys}
 			rowOrder[g.ID] = append(rowOrder[g.ID], id)
 		}
 		if !slices.Contains(impls[g.ID], name.impl) {
 			impls[g.ID] = append(impls[g.ID], name.impl)
+		}
+		for _, why := range placementOf(res, name.cpus).overBudget() {
+			k := cellKey{id, name.impl, ""}
+			over[k] = appendUnique(over[k], why)
 		}
 		for _, v := range res.Values {
 			if slices.Contains(perCallUnits, v.Unit) {
@@ -181,6 +180,9 @@ func Summarize(raw *Raw) *Summary {
 					k := cellKey{id, name.impl, v.Unit}
 					perCall[k] = append(perCall[k], v.Value)
 				}
+				continue
+			}
+			if slices.Contains(placementUnits, v.Unit) && (v.Unit != unitCPUUtil || !slices.Contains(socketGroups, g.ID)) {
 				continue
 			}
 			k := cellKey{id, name.impl, v.Unit}
@@ -204,22 +206,23 @@ func Summarize(raw *Raw) *Summary {
 	}
 
 	known := raw.Provenance.Strategies()
-	s := &Summary{}
+	s := &Summary{Placement: DescribePlacement(raw.Results)}
 	for _, g := range Groups() {
 		ids := rowOrder[g.ID]
 		if len(ids) == 0 {
 			continue
 		}
 		gs := GroupSummary{Group: g, Strategies: columns(known, impls[g.ID])}
-		var warnings []string
 		for _, id := range ids {
 			row := rows[id]
 			row.Headline = g.headlineOf(units[id])
 			row.PerCall = Metric{Unit: "sec/op", Cells: make([]Cell, len(gs.Strategies))}
+			row.Over = make([][]string, len(gs.Strategies))
 			for i, impl := range gs.Strategies {
+				row.Over[i] = over[cellKey{id, impl, ""}]
 				if vs := perCall[cellKey{id, impl, "sec/op"}]; len(vs) > 0 {
 					sample := benchmath.NewSample(slices.Clone(vs), &benchmath.DefaultThresholds)
-					row.PerCall.Cells[i] = Cell{Sample: sample, Summary: benchmath.AssumeNothing.Summary(sample, Confidence)}
+					row.PerCall.Cells[i] = Cell{Sample: sample, Summary: benchmath.AssumeNothing.Summary(sample, Confidence), Drift: drift(vs)}
 				}
 			}
 			ordered := units[id]
@@ -236,26 +239,18 @@ func Summarize(raw *Raw) *Summary {
 						continue
 					}
 					sample := benchmath.NewSample(slices.Clone(vs), &benchmath.DefaultThresholds)
-					m.Cells[i] = Cell{Sample: sample, Summary: assumption.Summary(sample, Confidence)}
+					m.Cells[i] = Cell{Sample: sample, Summary: assumption.Summary(sample, Confidence), Drift: drift(vs)}
 					for _, w := range m.Cells[i].Summary.Warnings {
-						warnings = appendUnique(warnings, w.Error())
+						gs.Warnings = appendUnique(gs.Warnings, w.Error())
 					}
 				}
 				row.Metrics = append(row.Metrics, m)
 			}
-			if row.Headline != "" {
-				row.Verdict = judge(row.Metrics[0], raw.Units.GetAssumption(row.Headline), higherIsBetter(raw.Units, row.Headline))
-				if row.Verdict.Kind == NoDifference {
-					for _, w := range headlineTestWarnings(row.Metrics[0], row.Verdict, raw.Units.GetAssumption(row.Headline)) {
-						warnings = appendUnique(warnings, w)
-					}
-				}
-			}
 			gs.Rows = append(gs.Rows, *row)
 		}
-		gs.Warnings = warnings
 		s.Groups = append(s.Groups, gs)
 	}
+	s.Tests = decide(s, raw.Units)
 	return s
 }
 
@@ -277,74 +272,6 @@ func columns(known, seen []string) []string {
 		}
 	}
 	return cols
-}
-
-// judge finds the best strategy on a headline metric and whether it is
-// significantly better than every other.
-func judge(m Metric, assumption benchmath.Assumption, higher bool) Verdict {
-	var have []int
-	for i, c := range m.Cells {
-		if c.OK() {
-			have = append(have, i)
-		}
-	}
-	v := Verdict{RunnerUp: -1}
-	switch len(have) {
-	case 0:
-		return v
-	case 1:
-		v.Kind, v.Best = Alone, have[0]
-		return v
-	}
-	slices.SortStableFunc(have, func(a, b int) int {
-		ca, cb := m.Cells[a].Summary.Center, m.Cells[b].Summary.Center
-		if higher {
-			ca, cb = -ca, -cb
-		}
-		switch {
-		case ca < cb:
-			return -1
-		case ca > cb:
-			return 1
-		}
-		return 0
-	})
-	v.Best, v.RunnerUp = have[0], have[1]
-	best, next := m.Cells[v.Best].Summary.Center, m.Cells[v.RunnerUp].Summary.Center
-	switch {
-	case best == next:
-		v.Factor = 1
-	case higher && next != 0:
-		v.Factor = best / next
-	case !higher && best != 0:
-		v.Factor = next / best
-	default:
-		v.Factor = math.Inf(1)
-	}
-	v.Kind = Winner
-	for _, other := range have[1:] {
-		cmp := assumption.Compare(m.Cells[v.Best].Sample, m.Cells[other].Sample)
-		v.P = max(v.P, cmp.P)
-		if cmp.P >= cmp.Alpha {
-			v.Kind = NoDifference
-		}
-	}
-	return v
-}
-
-// headlineTestWarnings returns the comparison warnings (such as too few
-// samples to detect a difference) behind a NoDifference verdict.
-func headlineTestWarnings(m Metric, v Verdict, assumption benchmath.Assumption) []string {
-	var ws []string
-	for i, c := range m.Cells {
-		if i == v.Best || !c.OK() {
-			continue
-		}
-		for _, w := range assumption.Compare(m.Cells[v.Best].Sample, c.Sample).Warnings {
-			ws = append(ws, w.Error())
-		}
-	}
-	return ws
 }
 
 func appendUnique(list []string, s string) []string {
@@ -381,23 +308,24 @@ type splitBenchName struct {
 	base string     // "Inject"
 	impl string     // "goroutine"; "" when the name has no impl key
 	keys []KeyValue // other key=value parts
-	row  string     // base and keys, with the GOMAXPROCS suffix if unusual
+	row  string     // base and keys: "Inject/producers=4/tasks=12800"
+	cpus int        // the "-N" GOMAXPROCS suffix: the budget; 1 without one
 }
 
-// splitName takes a benchmark name apart. The "-N" GOMAXPROCS suffix is
-// dropped when it is the run's gomaxprocs (it is in the provenance);
-// otherwise it stays in the row name, so runs at different GOMAXPROCS
-// never share a row.
-func splitName(name benchfmt.Name, gomaxprocs string) splitBenchName {
+// splitName takes a benchmark name apart. The "-N" suffix go test adds
+// at GOMAXPROCS N ≠ 1 is the result's CPU budget (see budget.go); it is
+// kept apart from the row name, so rows at different budgets are
+// different rows with the same name.
+func splitName(name benchfmt.Name) splitBenchName {
 	base, parts := name.Parts()
-	n := splitBenchName{base: string(base)}
+	n := splitBenchName{base: string(base), cpus: 1}
 	row := []string{string(base)}
 	for _, p := range parts {
 		part := string(p)
 		switch {
 		case strings.HasPrefix(part, "-"):
-			if part[1:] != gomaxprocs {
-				row[len(row)-1] += part
+			if procs, err := strconv.Atoi(part[1:]); err == nil && procs > 0 {
+				n.cpus = procs
 			}
 		case strings.HasPrefix(part, "/"+implKey+"="):
 			n.impl = strings.TrimPrefix(part, "/"+implKey+"=")
@@ -412,4 +340,21 @@ func splitName(name benchfmt.Name, gomaxprocs string) splitBenchName {
 	}
 	n.row = strings.Join(row, "/")
 	return n
+}
+
+// full is the name as go test prints it, without "Benchmark": the impl
+// key in its place and the "-N" suffix when the budget is not 1.
+func (n splitBenchName) full() string {
+	name := n.row
+	if n.impl != "" {
+		base, rest, _ := strings.Cut(n.row, "/")
+		name = base + "/" + implKey + "=" + n.impl
+		if rest != "" {
+			name += "/" + rest
+		}
+	}
+	if n.cpus != 1 {
+		name += fmt.Sprintf("-%d", n.cpus)
+	}
+	return name
 }

@@ -14,7 +14,12 @@ func dumpSummary(s *Summary) string {
 	for _, g := range s.Groups {
 		fmt.Fprintf(&b, "group %s columns=%s\n", g.Group.ID, strings.Join(g.Strategies, ","))
 		for _, r := range g.Rows {
-			fmt.Fprintf(&b, "  row %s base=%s headline=%s verdict=%s\n", r.Name, r.Base, r.Headline, verdictText(r.Verdict, g.Strategies))
+			fmt.Fprintf(&b, "  row %s cpus=%d base=%s headline=%s verdict=%s p=%.3g\n", r.Name, r.CPUs, r.Base, r.Headline, verdictText(r.Verdict, g.Strategies), r.Verdict.P)
+			for i, why := range r.Over {
+				if len(why) > 0 {
+					fmt.Fprintf(&b, "    over budget: %s: %s\n", g.Strategies[i], strings.Join(why, "; "))
+				}
+			}
 			for _, m := range append([]Metric{r.PerCall}, r.Metrics...) {
 				fmt.Fprintf(&b, "    %s:", m.Unit)
 				for i, c := range m.Cells {
@@ -22,7 +27,7 @@ func dumpSummary(s *Summary) string {
 						fmt.Fprintf(&b, " %s=n/a(%s)", g.Strategies[i], c.Skip)
 						continue
 					}
-					fmt.Fprintf(&b, " %s=%.4g[%.4g,%.4g]n=%d", g.Strategies[i], c.Summary.Center, c.Summary.Lo, c.Summary.Hi, len(c.Sample.Values))
+					fmt.Fprintf(&b, " %s=%.4g[%.4g,%.4g]n=%d,drift=%.2g", g.Strategies[i], c.Summary.Center, c.Summary.Lo, c.Summary.Hi, len(c.Sample.Values), c.Drift)
 				}
 				b.WriteString("\n")
 			}
@@ -31,6 +36,7 @@ func dumpSummary(s *Summary) string {
 			fmt.Fprintf(&b, "  warning: %s\n", w)
 		}
 	}
+	fmt.Fprintf(&b, "tests %d\nplacement %s\n", s.Tests, s.Placement)
 	return b.String()
 }
 
@@ -52,7 +58,7 @@ func TestSummarizeSampleShape(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{"dispatch", "wake", "timers", "io", "latency", "memory", "harness"}; !slices.Equal(ids, want) {
+	if want := []string{"handoff", "dispatch", "wake", "timers", "io", "latency", "memory", "harness"}; !slices.Equal(ids, want) {
 		t.Errorf("groups %v, want %v", ids, want)
 	}
 }
@@ -77,12 +83,13 @@ func TestWinnerWhenSignificant(t *testing.T) {
 	raw := parse(t, twoStrategies+
 		results("Spawn/impl=a/tasks=10", "ns/task", spread(100, 10)...)+
 		results("Spawn/impl=b/tasks=10", "ns/task", spread(250, 10)...))
-	g, r := rowOf(t, Summarize(raw), "Spawn/tasks=10")
+	s := Summarize(raw)
+	g, r := rowOf(t, s, "Spawn/tasks=10")
 	if r.Verdict.Kind != Winner || g.Strategies[r.Verdict.Best] != "a" {
 		t.Fatalf("verdict %+v, want a wins", r.Verdict)
 	}
-	if math.Abs(r.Verdict.Factor-2.5) > 0.01 || r.Verdict.P >= Alpha {
-		t.Errorf("factor %v p %v, want 2.5 and p < %v", r.Verdict.Factor, r.Verdict.P, Alpha)
+	if math.Abs(r.Verdict.Factor-2.5) > 0.01 || r.Verdict.P >= Alpha || s.Tests != 1 {
+		t.Errorf("factor %v p %v after %d tests, want 2.5 and p < %v after 1", r.Verdict.Factor, r.Verdict.P, s.Tests, Alpha)
 	}
 	if got := verdictText(r.Verdict, g.Strategies); got != "a (2.50×)" {
 		t.Errorf("verdict text %q", got)
@@ -108,6 +115,154 @@ func TestWinnerMustBeatEveryStrategy(t *testing.T) {
 	_, r := rowOf(t, Summarize(raw), "Spawn")
 	if r.Verdict.Kind != NoDifference {
 		t.Errorf("verdict %+v, want no difference", r.Verdict)
+	}
+}
+
+func TestHolmCorrectsForThePage(t *testing.T) {
+	// Five runs each, completely separated: p = 2/C(10,5) ≈ 0.008 for
+	// every row. One such row is decided; among ten, Holm's first
+	// threshold is 0.005 and none is.
+	row := func(name string) string {
+		return results(name+"/impl=a", "ns/task", mixed(spread(100, 5))...) +
+			results(name+"/impl=b", "ns/task", mixed(spread(200, 5))...)
+	}
+	one := Summarize(parse(t, twoStrategies+row("Spawn/k=0")))
+	if _, r := rowOf(t, one, "Spawn/k=0"); r.Verdict.Kind != Winner || math.Abs(r.Verdict.P-2.0/252) > 1e-6 {
+		t.Errorf("one row: verdict %+v, want a winner at p = 2/252", r.Verdict)
+	}
+	text := twoStrategies
+	for i := range 10 {
+		text += row(fmt.Sprintf("Spawn/k=%d", i))
+	}
+	ten := Summarize(parse(t, text))
+	if ten.Tests != 10 {
+		t.Errorf("%d tests, want 10", ten.Tests)
+	}
+	for i := range 10 {
+		if _, r := rowOf(t, ten, fmt.Sprintf("Spawn/k=%d", i)); r.Verdict.Kind != NoDifference || math.Abs(r.Verdict.P-10*2.0/252) > 1e-6 {
+			t.Errorf("row %d of 10: verdict %+v, want no difference at Holm-adjusted p = 10 × 2/252", i, r.Verdict)
+		}
+	}
+	notes := strings.Join(Notes(ten), "\n")
+	if !strings.Contains(notes, "0 of 10 rows decided") || !strings.Contains(notes, "over the page's 10 comparisons") ||
+		!strings.Contains(notes, "Not decided: 10 without a significant difference, 0 within drift, 0 flagged.") ||
+		!strings.Contains(notes, "needs at least 6 runs per strategy") {
+		t.Errorf("decision note:\n%s", notes)
+	}
+}
+
+func TestHolm(t *testing.T) {
+	got := holm([]float64{0.01, 0.04, 0.03, 0.005})
+	want := []float64{0.03, 0.06, 0.06, 0.02} // sorted: 4×0.005, 3×0.01, 2×0.03, then max(0.06, 1×0.04)
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Errorf("holm = %v, want %v", got, want)
+			break
+		}
+	}
+	if len(holm(nil)) != 0 {
+		t.Error("holm of nothing is not empty")
+	}
+}
+
+func TestDrift(t *testing.T) {
+	for _, tt := range []struct {
+		values []float64
+		want   float64
+	}{
+		{[]float64{1, 2, 3, 4}, 0.8},       // halves 1.5 and 3.5 around 2.5
+		{[]float64{10, 10, 99, 10, 10}, 0}, // the middle value of an odd count is left out
+		{[]float64{10, 12, 10, 12}, 0},     // alternating: both halves alike
+		{[]float64{1, 2, 3}, math.Inf(1)},  // too few to split
+	} {
+		if got := drift(tt.values); math.Abs(got-tt.want) > 1e-12 && got != tt.want {
+			t.Errorf("drift(%v) = %v, want %v", tt.values, got, tt.want)
+		}
+	}
+	if got := minRunsFor(Alpha); got != 4 {
+		t.Errorf("minRunsFor(0.05) = %d, want 4 (benchmath's own figure)", got)
+	}
+}
+
+func TestWithinDrift(t *testing.T) {
+	// a is 10% faster than b in every run, but both slowed by a third
+	// during the run: significant, not beyond the drift.
+	slowing := func(center float64) []float64 {
+		vs := make([]float64, 10)
+		for i := range vs {
+			vs[i] = center * (1 + 0.04*float64(i))
+		}
+		return vs
+	}
+	raw := parse(t, twoStrategies+results("Spawn/impl=a", "ns/task", slowing(90)...)+results("Spawn/impl=b", "ns/task", slowing(100)...))
+	g, r := rowOf(t, Summarize(raw), "Spawn")
+	if r.Verdict.Kind != WithinDrift || verdictText(r.Verdict, g.Strategies) != "within drift" {
+		t.Errorf("verdict %+v, want within drift", r.Verdict)
+	}
+	if d := r.Metrics[0].Cells[0].Drift; d < 0.1 {
+		t.Errorf("drift %v, want the run's slowdown", d)
+	}
+}
+
+func TestOverBudgetIsFlagged(t *testing.T) {
+	raw := parse(t, twoStrategies+
+		placed("PingPong/impl=a/mode=cross", 1, 1, "ns/round", "", mixed(spread(100, 10))...)+
+		placed("PingPong/impl=b/mode=cross", 1, 2, "ns/round", "", mixed(spread(300, 10))...)+
+		placed("PingPong/impl=a/mode=cross", 2, 2, "ns/round", "", mixed(spread(100, 10))...)+
+		placed("PingPong/impl=b/mode=cross", 2, 2, "ns/round", "", mixed(spread(300, 10))...)+
+		placed("Echo/impl=a/conns=1", 1, 1, "ns/msg", "1 client-cpus \t 1 client-gomaxprocs \t 1 shared-cpus", mixed(spread(100, 10))...)+
+		placed("Echo/impl=b/conns=1", 1, 1, "ns/msg", "1 client-cpus \t 1 client-gomaxprocs \t 0 shared-cpus", mixed(spread(300, 10))...))
+	s := Summarize(raw)
+	var flagged, cpus2 *Row
+	g, _ := rowOf(t, s, "PingPong/mode=cross")
+	for ri := range g.Rows {
+		switch g.Rows[ri].CPUs {
+		case 1:
+			flagged = &g.Rows[ri]
+		case 2:
+			cpus2 = &g.Rows[ri]
+		}
+	}
+	if flagged == nil || cpus2 == nil {
+		t.Fatalf("rows %+v, want PingPong/mode=cross at cpus=1 and at cpus=2 apart", g.Rows)
+	}
+	if flagged.Verdict.Kind != Flagged || !slices.Equal(flagged.Over[1], []string{"GOMAXPROCS 2 with a budget of 1"}) || flagged.Over[0] != nil {
+		t.Errorf("cpus=1 row: verdict %+v, over %q; want b flagged for its GOMAXPROCS", flagged.Verdict, flagged.Over)
+	}
+	if cpus2.Verdict.Kind != Winner {
+		t.Errorf("cpus=2 row: verdict %+v, want a winner", cpus2.Verdict)
+	}
+	if _, echo := rowOf(t, s, "Echo/conns=1"); echo.Verdict.Kind != Flagged || !slices.Equal(echo.Over[0], []string{"sharing 1 CPU with the client"}) {
+		t.Errorf("echo row: verdict %+v, over %q; want a flagged for sharing its CPU", echo.Verdict, echo.Over)
+	}
+	if s.Tests != 1 {
+		t.Errorf("%d tests, want 1: flagged rows are not tested", s.Tests)
+	}
+	for _, want := range []string{
+		"Wake results: process on 2 CPUs with GOMAXPROCS 2, CPU time at most 0.90× wall time (30 results); process on 1 CPU with GOMAXPROCS 1, CPU time at most 0.90× wall time (10 results); 10 of 40 over their budget: PingPong/impl=b/mode=cross",
+		"I/O results: server on 1 CPU with GOMAXPROCS 1, client on 1 CPU with GOMAXPROCS 1, 1 CPU shared, CPU time at most 0.90× wall time (10 results); server on 1 CPU with GOMAXPROCS 1, client on 1 other CPU with GOMAXPROCS 1, no CPU shared, CPU time at most 0.90× wall time (10 results); 10 of 20 over their budget: Echo/impl=a/conns=1",
+	} {
+		if !strings.Contains(s.Placement, want) {
+			t.Errorf("placement lacks %q:\n%s", want, s.Placement)
+		}
+	}
+	notes := strings.Join(Notes(s), "\n")
+	if !strings.Contains(notes, "2 rows flagged and not ranked") || !strings.Contains(notes, "PingPong/mode=cross at cpus=1 (b: GOMAXPROCS 2 with a budget of 1)") {
+		t.Errorf("notes do not name the flagged rows:\n%s", notes)
+	}
+}
+
+func TestCPUUtilOverBudget(t *testing.T) {
+	over := placementOf(parse(t, "BenchmarkSpawn/impl=a \t 1 \t 5 ns/task \t 1 cpus \t 1 gomaxprocs \t 1.3 cpu-util\n").Results[0], 1)
+	if got := over.overBudget(); !slices.Equal(got, []string{"CPU time 1.30× wall time with a budget of 1"}) {
+		t.Errorf("overBudget = %q", got)
+	}
+	within := placementOf(parse(t, "BenchmarkSpawn/impl=a-2 \t 1 \t 5 ns/task \t 2 cpus \t 2 gomaxprocs \t 1.9 cpu-util\n").Results[0], 2)
+	if got := within.overBudget(); got != nil {
+		t.Errorf("1.9 CPUs of 2: overBudget = %q", got)
+	}
+	if got := DescribePlacement(parse(t, results("Harness/impl=none", "ns/call", 1, 2)).Results); got != "Harness results: no placement read back, in all 2 results" {
+		t.Errorf("placement without metrics: %q", got)
 	}
 }
 
@@ -186,13 +341,17 @@ func TestRowNames(t *testing.T) {
 	if want := []KeyValue{{"producers", "4"}, {"tasks", "1280"}}; !slices.Equal(r.Keys, want) || r.Key("producers") != "4" {
 		t.Errorf("keys %v", r.Keys)
 	}
-	rowOf(t, s, "Spawn/tasks=10-4") // GOMAXPROCS other than the run's stays in the name
-	g, _ := rowOf(t, s, "Harness")
-	if !slices.Equal(g.Strategies, []string{"none"}) {
-		t.Errorf("harness columns %v, want only none", g.Strategies)
+	if _, r := rowOf(t, s, "Spawn/tasks=10"); r.CPUs != 4 || r.Label() != "Spawn/tasks=10 at cpus=4" {
+		t.Errorf("the -4 suffix gave budget %d, label %q", r.CPUs, r.Label())
 	}
-	if got := splitName([]byte("Spawn/impl=a/tasks=10-2"), "2").withImpl(); got != "Spawn/impl=a/tasks=10" {
-		t.Errorf("withImpl = %q", got)
+	g, r := rowOf(t, s, "Harness")
+	if !slices.Equal(g.Strategies, []string{"none"}) || r.CPUs != 1 {
+		t.Errorf("harness columns %v at cpus=%d, want only none at 1", g.Strategies, r.CPUs)
+	}
+	for in, want := range map[string]string{"Spawn/impl=a/tasks=10-2": "Spawn/impl=a/tasks=10-2", "Spawn/tasks=10/impl=a": "Spawn/impl=a/tasks=10", "Harness/impl=none": "Harness/impl=none"} {
+		if got := splitName([]byte(in)).full(); got != want {
+			t.Errorf("splitName(%q).full() = %q, want %q", in, got, want)
+		}
 	}
 }
 
@@ -210,7 +369,7 @@ func TestResultsWithoutImplKey(t *testing.T) {
 		t.Errorf("columns %q, cells %+v; want one column for results without impl", g.Strategies, r.Metrics[0].Cells)
 	}
 	md := string((&Page{Raw: raw, OutDir: "results", RawLink: "raw/x.txt", Summary: Summarize(raw)}).Markdown())
-	if !strings.Contains(md, "| benchmark | unit | (no impl key) | best |") {
+	if !strings.Contains(md, "| benchmark | cpus | unit | (no impl key) | best |") {
 		t.Error("the column without an impl key has no label")
 	}
 }
@@ -232,7 +391,7 @@ func TestServerCPUNote(t *testing.T) {
 			got = append(got, n)
 		}
 	}
-	if len(got) != 1 || !strings.HasPrefix(got[0], "HTTP/conns=256:") || !strings.Contains(got[0], "b 398.0ns, a 796.0ns") {
+	if len(got) != 1 || !strings.HasPrefix(got[0], "HTTP/conns=256 at cpus=2:") || !strings.Contains(got[0], "b 398.0ns, a 796.0ns") {
 		t.Errorf("server CPU notes %q, want one for the 256-connection row, cheapest first", got)
 	}
 }

@@ -1,0 +1,241 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+// Placement.
+//
+// After each measured loop the bench harness reads back where the work
+// ran and reports it on the result line:
+//
+//	cpu-util           server process CPU time ÷ wall time of the loop
+//	cpus               CPUs in the union of the server process's thread affinities
+//	gomaxprocs         the server's GOMAXPROCS
+//	client-cpus        socket benchmarks: the client process's CPUs
+//	client-gomaxprocs  socket benchmarks: the client's GOMAXPROCS, read back inside it
+//	shared-cpus        socket benchmarks: CPUs in both sets; 0 means separated
+//
+// Every statement the report makes about placement (the pinning config
+// line, the page's placement section, the rows it flags) is computed
+// from these, never from what the run asked for. A result used more than
+// its budget (the -N suffix, see budget.go) when its GOMAXPROCS differs
+// from the budget, it ran on more CPUs than its GOMAXPROCS, it shared a
+// CPU with its client, or its CPU time exceeded overBudgetUtil × its
+// GOMAXPROCS × the wall time. Such a result's row is flagged, not ranked.
+const (
+	unitCPUUtil          = "cpu-util"
+	unitCPUs             = "cpus"
+	unitGOMAXPROCS       = "gomaxprocs"
+	unitClientCPUs       = "client-cpus"
+	unitClientGOMAXPROCS = "client-gomaxprocs"
+	unitSharedCPUs       = "shared-cpus"
+
+	// overBudgetUtil leaves room for the clock reads around the loop: a
+	// process on n CPUs cannot use more than n CPU-seconds per second.
+	overBudgetUtil = 1.1
+	// namesShown is how many benchmark names a placement sentence lists
+	// before "and N more".
+	namesShown = 4
+)
+
+// placementUnits are the metrics that say where a result ran. They are
+// not counters: the summary keeps them out of its tables, except
+// cpu-util beside the socket rows (see socketGroups).
+var placementUnits = []string{unitCPUUtil, unitCPUs, unitGOMAXPROCS, unitClientCPUs, unitClientGOMAXPROCS, unitSharedCPUs}
+
+// socketGroups are the groups whose benchmarks drive a server with a
+// client process. Their counter tables keep cpu-util: whether the server
+// was saturated tells whether the client bounded the row.
+var socketGroups = []string{"io", "latency", "memory"}
+
+// A placement is what one result line says about where it ran.
+type placement struct {
+	budget     int  // the -N suffix; 1 without one
+	has        bool // the result carries cpus and gomaxprocs
+	cpus       int
+	gomaxprocs int
+	util       float64
+	hasUtil    bool
+	socket     bool // the result carries the client's placement
+	clientCPUs int
+	clientMax  int // the client's GOMAXPROCS
+	shared     int
+}
+
+// placementOf reads a result's placement metrics.
+func placementOf(res *benchfmt.Result, budget int) placement {
+	p := placement{budget: budget}
+	get := func(unit string) (int, bool) {
+		v, ok := res.Value(unit)
+		return int(v + 0.5), ok
+	}
+	var okCPUs, okMax bool
+	p.cpus, okCPUs = get(unitCPUs)
+	p.gomaxprocs, okMax = get(unitGOMAXPROCS)
+	p.has = okCPUs && okMax
+	p.util, p.hasUtil = res.Value(unitCPUUtil)
+	var okClient, okShared bool
+	p.clientCPUs, okClient = get(unitClientCPUs)
+	p.clientMax, _ = get(unitClientGOMAXPROCS)
+	p.shared, okShared = get(unitSharedCPUs)
+	p.socket = okClient && okShared
+	return p
+}
+
+// overBudget returns why a result used more than its budget; nil when it
+// kept to it (or said nothing about its placement).
+func (p placement) overBudget() []string {
+	var why []string
+	if p.has && p.gomaxprocs != p.budget {
+		why = append(why, fmt.Sprintf("GOMAXPROCS %d with a budget of %d", p.gomaxprocs, p.budget))
+	}
+	if p.has && p.cpus > p.gomaxprocs {
+		why = append(why, fmt.Sprintf("on %s with GOMAXPROCS %d", plural(p.cpus, "CPU"), p.gomaxprocs))
+	}
+	if p.socket && p.shared > 0 {
+		why = append(why, fmt.Sprintf("sharing %s with the client", plural(p.shared, "CPU")))
+	}
+	if p.hasUtil && p.util > overBudgetUtil*float64(p.budget) {
+		why = append(why, fmt.Sprintf("CPU time %.2f× wall time with a budget of %d", p.util, p.budget))
+	}
+	return why
+}
+
+// shape describes where a result ran, without its CPU use: results with
+// the same shape are counted together.
+func (p placement) shape() string {
+	if !p.has {
+		return "no placement read back"
+	}
+	if !p.socket {
+		return fmt.Sprintf("process on %s with GOMAXPROCS %d", plural(p.cpus, "CPU"), p.gomaxprocs)
+	}
+	s := fmt.Sprintf("server on %s with GOMAXPROCS %d, ", plural(p.cpus, "CPU"), p.gomaxprocs)
+	if p.shared == 0 {
+		return s + fmt.Sprintf("client on %s with GOMAXPROCS %d, no CPU shared", plural(p.clientCPUs, "other CPU"), p.clientMax)
+	}
+	return s + fmt.Sprintf("client on %s with GOMAXPROCS %d, %s shared", plural(p.clientCPUs, "CPU"), p.clientMax, plural(p.shared, "CPU"))
+}
+
+// class is the kind of result a placement sentence is about.
+func (p placement) class() string {
+	switch {
+	case !p.has:
+		return "none"
+	case p.socket:
+		return "socket"
+	}
+	return "process"
+}
+
+// DescribePlacement says, in one line, where the results of a run ran,
+// as they observed it: per kind of result (a process alone; a server
+// with its client; none read back) each placement seen with how many
+// results had it, and which results used more than their budget. It is
+// the pinning config line and the page's placement paragraph.
+func DescribePlacement(results []*benchfmt.Result) string {
+	type shapeCount struct {
+		shape   string
+		n       int
+		maxUtil float64
+		hasUtil bool
+	}
+	type class struct {
+		groups []string // group titles, in order of appearance
+		shapes []*shapeCount
+		n      int
+		over   []string // names of results over budget, each once
+		nOver  int
+	}
+	classes := make(map[string]*class)
+	for _, res := range results {
+		name := splitName(res.Name)
+		p := placementOf(res, name.cpus)
+		c := classes[p.class()]
+		if c == nil {
+			c = &class{}
+			classes[p.class()] = c
+		}
+		c.n++
+		if t := GroupOf(name.base).Title; !slices.Contains(c.groups, t) {
+			c.groups = append(c.groups, t)
+			slices.SortStableFunc(c.groups, func(a, b string) int { return groupIndex(a) - groupIndex(b) })
+		}
+		i := slices.IndexFunc(c.shapes, func(s *shapeCount) bool { return s.shape == p.shape() })
+		if i < 0 {
+			c.shapes = append(c.shapes, &shapeCount{shape: p.shape()})
+			i = len(c.shapes) - 1
+		}
+		s := c.shapes[i]
+		s.n++
+		if p.hasUtil {
+			s.maxUtil, s.hasUtil = max(s.maxUtil, p.util), true
+		}
+		if len(p.overBudget()) > 0 {
+			c.nOver++
+			if full := name.full(); !slices.Contains(c.over, full) {
+				c.over = append(c.over, full)
+			}
+		}
+	}
+	if len(results) == 0 {
+		return "no results"
+	}
+	var sentences []string
+	for _, key := range []string{"process", "socket", "none"} {
+		c := classes[key]
+		if c == nil {
+			continue
+		}
+		slices.SortStableFunc(c.shapes, func(a, b *shapeCount) int { return b.n - a.n })
+		var parts []string
+		for _, s := range c.shapes {
+			util := ""
+			if s.hasUtil {
+				util = fmt.Sprintf(", CPU time at most %.2f× wall time", s.maxUtil)
+			}
+			if len(c.shapes) == 1 {
+				parts = append(parts, fmt.Sprintf("%s%s, in all %s", s.shape, util, plural(s.n, "result")))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s%s (%s)", s.shape, util, plural(s.n, "result")))
+			}
+		}
+		sentence := fmt.Sprintf("%s results: %s", listAnd(c.groups), strings.Join(parts, "; "))
+		if c.nOver > 0 {
+			sentence += fmt.Sprintf("; %d of %d over their budget: %s", c.nOver, c.n, listSome(c.over, namesShown))
+		} else if key != "none" {
+			sentence += "; none over its budget"
+		}
+		sentences = append(sentences, sentence)
+	}
+	return strings.Join(sentences, ". ")
+}
+
+// groupIndex is a group's place on the page, by title.
+func groupIndex(title string) int {
+	return slices.IndexFunc(Groups(), func(g Group) bool { return g.Title == title })
+}
+
+// listAnd joins "a", "b" and "c" as "a, b and c".
+func listAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// listSome lists at most n items, then how many more there are.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
