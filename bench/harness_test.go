@@ -86,7 +86,11 @@ func measureAt(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call 
 	}
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	cpu0, wall0 := processCPU(), time.Now()
+	// The wall-clock window encloses the CPU window, clock reads included,
+	// so that on a budget of N CPUs cpu-util cannot exceed N by more than
+	// the kernel's accounting error, however short the loop.
+	wall0 := time.Now()
+	cpu0 := processCPU()
 	for b.Loop() {
 		if err := call(); err != nil {
 			if errors.Is(err, errors.ErrUnsupported) {
@@ -96,7 +100,8 @@ func measureAt(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call 
 		}
 	}
 	elapsed := b.Elapsed()
-	cpu, wall := processCPU()-cpu0, time.Since(wall0)
+	cpu := processCPU() - cpu0
+	wall := time.Since(wall0)
 	runtime.ReadMemStats(&m1)
 	server := reportPlacement(b)
 	if wall > 0 {
