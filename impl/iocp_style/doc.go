@@ -2,8 +2,8 @@
 // library in the shape of Windows I/O completion ports, run on Linux
 // io_uring, plus the adapter that drives the iostrat workloads with it.
 // It sits beside impl/goroutine, impl/callback and impl/futures, imports
-// only the iostrat contract and the internal epoll, netfd and timerheap
-// helpers, and is listed by internal/registry.
+// only the iostrat contract and the internal epoll, netfd, netpark and
+// timerheap helpers, and is listed by internal/registry.
 //
 // # The model
 //
@@ -39,7 +39,7 @@
 // On Linux the port is real io_uring, driven through raw system calls
 // (ring ABI in ring_abi_linux.go, no cgo, no ring library): one ring per
 // owner thread, set up SINGLE_ISSUER and DEFER_TASKRUN where the kernel
-// has them, one io_uring_enter per loop turn to submit and wait together,
+// has them, one io_uring_enter per loop turn to submit and reap together,
 // multishot accept, multishot receive into a provided-buffer ring,
 // cancellation by IORING_OP_ASYNC_CANCEL and IORING_OP_TIMEOUT_REMOVE, and
 // IORING_OP_MSG_RING between rings. Where io_uring is unavailable (ENOSYS,
@@ -50,6 +50,18 @@
 // [Port.Backend], in the strategy's name (iocp_uring, iocp_emulated, or
 // iocp_style for "either"), in Info().Backend and in every results file.
 // [Probe] reports what this machine's io_uring offers.
+//
+// # Parking
+//
+// When no completion is ready, Wait parks its owner ([Config.Park]). By
+// default it parks on the Go runtime's netpoller, as a goroutine blocked
+// on a socket does, so the owner's P goes back to the scheduler at once
+// and the goroutines it woke run without waiting for sysmon: the emulated
+// port hands the netpoller its epoll fd; the io_uring port registers its
+// cross-thread eventfd with the ring (IORING_REGISTER_EVENTFD), which the
+// kernel then signals for deferred completions too, and hands the
+// netpoller that (park_linux.go says why not the ring fd). [ParkThread]
+// blocks the thread in io_uring_enter or epoll_wait instead.
 //
 // # Ownership and threads
 //
@@ -83,11 +95,17 @@
 // boundary, paid once per workload call: the caller queues a job for a
 // loop and posts it a completion naming the job (a queue append and at
 // most one eventfd write), then waits on a channel for the loop's answer.
+// With more than one loop, Inject's tasks, Yield's tasks and FanOut's
+// waiters are dealt round-robin over the loops (FanOut's notifier stays on
+// loop 0); every other workload runs on loop 0, cross-thread ping-pong
+// also on a second loop. Each loop publishes its counters before it tells
+// the caller its part is done.
 //
 // Loop states:
 //
 //	state     what it does                                      next
-//	waiting   in Wait: io_uring_enter (or epoll_wait) blocked    -> running (completions, a Post)
+//	waiting   in Wait: parked on the netpoller, or blocked in    -> running (completions, a Post)
+//	            io_uring_enter or epoll_wait (Park thread)
 //	running   dispatching a batch of completions; handlers       -> waiting (next Wait: submits what
 //	            submit and post, nothing blocks                     the handlers queued)
 //	stopping  got tkStop: Close cancels and reaps everything    -> exited
@@ -105,6 +123,8 @@
 //	bufring_linux.go          the provided-buffer ring
 //	uring_linux.go            the io_uring backend of Port
 //	emulated_linux.go         the epoll backend of Port
+//	park_linux.go             parking an io_uring port on the Go netpoller
+//	readyqueue_linux.go       the bounded FIFO of completions Wait has not returned yet
 //	post_linux.go             the cross-thread post queue and its eventfd
 //	strategy.go, tokens.go    the adapter: the Strategy and its tokens
 //	runtime_linux.go          loops, the call boundary, Stats and Info

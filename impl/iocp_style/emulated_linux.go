@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"iostrat/internal/epoll"
 	"iostrat/internal/netfd"
+	"iostrat/internal/netpark"
 	"iostrat/internal/timerheap"
 )
 
@@ -42,12 +44,18 @@ type emuPort struct {
 	fdGen  uint32   // generation of the next emuFD, tags epoll data
 	timers timerheap.Heap[uint32]
 
-	ready     []Completion // completions not yet returned by Wait
-	readyHead int
-	runnable  []*emuFD // fds with readiness left when the batch filled
-	events    []epoll.Event
-	parked    int // operations waiting in fd queues
-	batch     int // the caller's batch: how far ahead to read
+	ready    readyQueue // completions not yet returned by Wait
+	runnable []*emuFD   // fds with readiness left when the batch filled
+	events   []epoll.Event
+	parked   int // operations waiting in fd queues
+	batch    int // the caller's batch: how far ahead to read
+
+	// With ParkNetpoll, Wait parks on the Go netpoller, which watches the
+	// epoll fd itself (an epoll fd is readable while an event is ready in
+	// it): see park.
+	parker  *netpark.Parker
+	look    func() bool // p.lookOnce, bound once so a park allocates nothing
+	lookErr error       // a failed epoll_wait inside look
 
 	bufSize int      // provided buffer size; 0: no provided buffers
 	free    [][]byte // provided buffers not in use
@@ -98,6 +106,13 @@ func newEmuPort(cfg Config, x *crossThread) (*emuPort, error) {
 		p.bufSize = cfg.BufferSize
 	}
 	p.cnt.EpollCtls++
+	if cfg.Park == ParkNetpoll {
+		if p.parker, err = netpark.New(poller.FD()); err != nil {
+			poller.Close()
+			return nil, err
+		}
+		p.look = p.lookOnce
+	}
 	return p, nil
 }
 
@@ -108,7 +123,7 @@ func (p *emuPort) submit(op *Op) (OpID, error) {
 	provided := false
 	switch op.Kind {
 	case OpNop:
-		p.ready = append(p.ready, Completion{Token: op.Token})
+		p.ready.push(Completion{Token: op.Token})
 		p.cnt.Submitted++
 		return 0, nil
 	case OpClose:
@@ -120,7 +135,7 @@ func (p *emuPort) submit(op *Op) (OpID, error) {
 		if err := unix.Shutdown(op.FD, unix.SHUT_WR); err != nil {
 			c.Err = err
 		}
-		p.ready = append(p.ready, c)
+		p.ready.push(c)
 		p.cnt.Submitted++
 		return 0, nil
 	case OpRecv:
@@ -211,7 +226,7 @@ func (p *emuPort) failQueue(q *[]uint32, err error) {
 	}
 	for _, i := range *q {
 		s := p.slots.at(i)
-		p.ready = append(p.ready, Completion{Token: s.token, Err: errno, Buf: s.buf})
+		p.ready.push(Completion{Token: s.token, Err: errno, Buf: s.buf})
 		p.slots.release(i, s)
 		p.parked--
 	}
@@ -220,7 +235,7 @@ func (p *emuPort) failQueue(q *[]uint32, err error) {
 
 // room is how many more completions may be produced before the caller's
 // batch is full.
-func (p *emuPort) room() int { return p.batch - (len(p.ready) - p.readyHead) }
+func (p *emuPort) room() int { return p.batch - p.ready.len() }
 
 // drive runs the operations of one queue while the fd stays ready.
 func (p *emuPort) drive(e *emuFD, q *[]uint32, ready *bool) {
@@ -302,7 +317,7 @@ func (p *emuPort) perform(i uint32, s *slot) (again, final, short bool) {
 	// zero-byte receive; otherwise it stays armed.
 	final = !s.multishot || err != nil || (s.kind == OpRecv && n == 0)
 	c.More = !final
-	p.ready = append(p.ready, c)
+	p.ready.push(c)
 	if final {
 		p.slots.release(i, s)
 	}
@@ -344,13 +359,13 @@ func (p *emuPort) closeFD(op *Op) {
 	if err := netfd.Close(op.FD); err != nil {
 		c.Err = err
 	}
-	p.ready = append(p.ready, c)
+	p.ready.push(c)
 }
 
 func (p *emuPort) cancelQueue(q *[]uint32) {
 	for _, i := range *q {
 		s := p.slots.at(i)
-		p.ready = append(p.ready, Completion{Token: s.token, Err: syscall.ECANCELED, Buf: s.buf})
+		p.ready.push(Completion{Token: s.token, Err: syscall.ECANCELED, Buf: s.buf})
 		p.slots.release(i, s)
 		p.parked--
 	}
@@ -377,7 +392,7 @@ func (p *emuPort) cancel(id OpID) error {
 		*q = slices.Delete(*q, k, k+1)
 		p.parked--
 	}
-	p.ready = append(p.ready, Completion{Token: s.token, Err: syscall.ECANCELED, Buf: s.buf})
+	p.ready.push(Completion{Token: s.token, Err: syscall.ECANCELED, Buf: s.buf})
 	p.slots.release(i, s)
 	return nil
 }
@@ -392,7 +407,7 @@ func (p *emuPort) postTo(self, dst *Port, tok Token, res int32) error {
 	if dst != self {
 		return dst.Post(tok, res)
 	}
-	p.ready = append(p.ready, Completion{Token: tok, Result: int(res), Posted: true})
+	p.ready.push(Completion{Token: tok, Result: int(res), Posted: true})
 	p.cnt.Posted++
 	return nil
 }
@@ -419,8 +434,17 @@ func (p *emuPort) wait(cs []Completion, atLeast int) (int, error) {
 		if n == len(cs) && polled {
 			break
 		}
+		block := n < atLeast && len(p.runnable) == 0 && p.ready.len() == 0
+		if block && p.parker != nil {
+			if err := p.park(); err != nil {
+				p.cnt.Completed += uint64(n)
+				return n, err
+			}
+			polled = true
+			continue
+		}
 		timeout := 0
-		if n < atLeast && len(p.runnable) == 0 && p.readyHead == len(p.ready) {
+		if block {
 			timeout = p.timers.TimeoutMillis(Monotonic())
 		}
 		k, err := p.poller.Wait(p.events, timeout)
@@ -441,6 +465,45 @@ func (p *emuPort) wait(cs []Completion, atLeast int) (int, error) {
 	return n, nil
 }
 
+// park waits on the Go netpoller until the epoll set has an event or the
+// earliest timer is due. The netpoller watches the epoll fd itself: it is
+// readable while one of its fds has an event ready, so it can be polled
+// like a socket (nested epoll). The look, epoll_wait with no timeout, runs
+// inside the park, after the netpoller has begun to watch (see
+// internal/netpark), so no event between it and the sleep is lost.
+func (p *emuPort) park() error {
+	timeout := time.Duration(-1)
+	if t := p.timers.Peek(); t != nil {
+		timeout = max(0, time.Duration(t.When-Monotonic()))
+	}
+	if err := p.parker.Wait(timeout, p.look); err != nil {
+		return err
+	}
+	err := p.lookErr
+	p.lookErr = nil
+	return err
+}
+
+// lookOnce is park's non-blocking look: it takes the events the epoll set
+// has and reports whether they, or cross-thread posts, made anything
+// ready. A false answer parks the owner.
+func (p *emuPort) lookOnce() bool {
+	k, err := p.poller.Wait(p.events, 0)
+	p.cnt.EpollWaits++
+	if err != nil {
+		p.lookErr = err
+		return true
+	}
+	for j := range k {
+		p.event(&p.events[j])
+	}
+	if p.ready.len() > 0 || len(p.runnable) > 0 || p.x.pending() {
+		return true
+	}
+	p.cnt.NetpollParks++
+	return false
+}
+
 // runPending does the work that needs no system call: posts already
 // queued, timers due, fds left runnable by a full batch.
 func (p *emuPort) runPending() {
@@ -452,7 +515,7 @@ func (p *emuPort) runPending() {
 		for t := p.timers.PopDue(now); t != nil; t = p.timers.PopDue(now) {
 			i := t.Value
 			s := p.slots.at(i)
-			p.ready = append(p.ready, Completion{Token: s.token})
+			p.ready.push(Completion{Token: s.token})
 			p.slots.release(i, s)
 		}
 	}
@@ -500,7 +563,7 @@ func (p *emuPort) event(ev *epoll.Event) {
 func (p *emuPort) takePosts() {
 	batch := p.x.take(p.postBuf)
 	for _, q := range batch {
-		p.ready = append(p.ready, Completion{Token: q.token, Result: int(q.result), Posted: true})
+		p.ready.push(Completion{Token: q.token, Result: int(q.result), Posted: true})
 	}
 	p.cnt.Posted += uint64(len(batch))
 	p.postBuf = batch
@@ -509,20 +572,12 @@ func (p *emuPort) takePosts() {
 // takeReady moves ready completions into cs; provided buffers in them are
 // lent from now until the next Wait.
 func (p *emuPort) takeReady(cs []Completion) int {
-	if len(p.ready) == 0 {
-		return 0
-	}
-	k := copy(cs, p.ready[p.readyHead:])
+	k := p.ready.pop(cs)
 	for i := range cs[:k] {
 		if cs[i].provided {
 			cs[i].provided = false
 			p.lent = append(p.lent, cs[i].Buf)
 		}
-	}
-	p.readyHead += k
-	if p.readyHead == len(p.ready) {
-		clear(p.ready)
-		p.ready, p.readyHead = p.ready[:0], 0
 	}
 	return k
 }
@@ -539,6 +594,14 @@ func (p *emuPort) close() error {
 			p.slots.release(uint32(i), s)
 		}
 	}
-	p.fds, p.ready, p.runnable, p.free, p.lent = nil, nil, nil, nil, nil
-	return p.poller.Close()
+	p.fds, p.runnable, p.free, p.lent = nil, nil, nil, nil
+	p.ready.reset()
+	var err error
+	if p.parker != nil {
+		err = p.parker.Close()
+	}
+	if cerr := p.poller.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -127,7 +127,8 @@ func TestSetupFlagFallback(t *testing.T) {
 		}
 		return sysSetup(entries, p)
 	}
-	rt, err := Strategy{Backend: Uring, setup: oldKernel}.Start(iostrat.Options{Loops: 1})
+	var log logRecorder
+	rt, err := Strategy{Backend: Uring, setup: oldKernel}.Start(iostrat.Options{Loops: 1, Logf: log.logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +136,11 @@ func TestSetupFlagFallback(t *testing.T) {
 	info := rt.Info().String()
 	if !strings.Contains(info, "io_uring-setup=CQSIZE|SUBMIT_ALL|COOP_TASKRUN|TASKRUN_FLAG ") {
 		t.Errorf("after EINVAL for DEFER_TASKRUN and NO_SQARRAY: %s", info)
+	}
+	// Without DEFER_TASKRUN the ring cannot park on the netpoller (see
+	// park_linux.go): the loop parks its thread, and says so.
+	if !strings.Contains(info, "park=thread (netpoll asked") || !strings.Contains(strings.Join(log.all(), "\n"), "DEFER_TASKRUN") {
+		t.Errorf("a ring without DEFER_TASKRUN: %s; logged %q", info, log.all())
 	}
 	if len(tried) != 3 {
 		t.Errorf("setup tried flags %x, want three attempts", tried)

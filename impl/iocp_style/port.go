@@ -170,12 +170,43 @@ type Config struct {
 	// port's receives with Op.Buf nil. Buffers 0 means none.
 	Buffers    int
 	BufferSize int
+	// Park says how Wait waits when no completion is ready: on the Go
+	// netpoller (the default) or blocked in the kernel.
+	Park Park
 	// Logf receives notable events, such as the fallback to the emulated
 	// backend. nil means none.
 	Logf func(format string, args ...any)
 
 	// setup replaces io_uring_setup(2) in tests.
 	setup setupFunc
+}
+
+// Park is how Wait waits for completions when none is ready.
+//
+// A goroutine blocked in a system call (io_uring_enter, epoll_wait) keeps
+// the Go scheduler's P it runs on until the runtime's monitor thread,
+// sysmon, takes it back (after 20 µs to 10 ms); with GOMAXPROCS 1 every
+// goroutine the owner has just made runnable waits that long. Parked on
+// the netpoller, the owner gives its P back at once, as a goroutine
+// blocked on a socket does.
+type Park uint8
+
+const (
+	// ParkNetpoll parks the owner goroutine on the Go netpoller: the
+	// emulated port's epoll fd, or an eventfd the ring signals, is
+	// registered with the Go runtime's own poller (see park_linux.go).
+	// The default.
+	ParkNetpoll Park = iota
+	// ParkThread blocks the owner's thread in io_uring_enter or epoll_wait,
+	// as a C event loop embedded in a Go program would.
+	ParkThread
+)
+
+func (p Park) String() string {
+	if p == ParkThread {
+		return "thread"
+	}
+	return "netpoll"
 }
 
 // Defaults for a zero Config.
@@ -191,9 +222,10 @@ type Counters struct {
 	Completed     uint64 // completions returned by Wait (operations and posts)
 	Posted        uint64 // posted completions returned by Wait
 	Enters        uint64 // io_uring_enter calls
-	WaitingEnters uint64 // of which could block waiting for completions
+	WaitingEnters uint64 // of which could block waiting for completions (ParkThread)
 	EpollWaits    uint64 // epoll_wait calls (emulated)
-	BlockingWaits uint64 // of which might block (emulated)
+	BlockingWaits uint64 // of which might block (emulated, ParkThread)
+	NetpollParks  uint64 // times Wait parked the owner on the Go netpoller (ParkNetpoll)
 	EpollCtls     uint64 // epoll_ctl calls (emulated)
 	Reads         uint64 // read/recv calls (emulated)
 	Writes        uint64 // write/send calls (emulated)

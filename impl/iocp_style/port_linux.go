@@ -17,8 +17,9 @@ import (
 // Close are for the owner only; Post is for any goroutine.
 //
 // Submit queues an operation; it reaches the kernel at the latest in the
-// next Wait, which submits everything queued and waits for completions in
-// one system call.
+// next Wait, which submits everything queued and, in one system call,
+// reaps what has completed; with nothing ready it parks the owner as
+// Config.Park says (see [Park]).
 type Port struct {
 	u       *uringPort // the io_uring backend, or nil
 	e       *emuPort   // the emulated backend, or nil
@@ -90,6 +91,16 @@ func (p *Port) Features() string {
 		return p.u.describe()
 	}
 	return "emulated proactor over edge-triggered epoll"
+}
+
+// Park returns how Wait waits when nothing is ready: ParkNetpoll, or
+// ParkThread where Config asked for it or the ring cannot be parked on the
+// netpoller (see park_linux.go; Config.Logf is told why).
+func (p *Port) Park() Park {
+	if (p.u != nil && p.u.parker != nil) || (p.e != nil && p.e.parker != nil) {
+		return ParkNetpoll
+	}
+	return ParkThread
 }
 
 // Submit queues op. Its buffer is lent until its final completion (see

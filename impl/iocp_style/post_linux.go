@@ -15,8 +15,10 @@ type posted struct {
 
 // crossThread is a port's entry point for other threads: a queue of posted
 // completions and the eventfd that wakes the port's owner. Both backends
-// watch the eventfd: io_uring keeps a read armed on it in the ring, the
-// emulated port has it in its epoll set. Signals coalesce (see
+// watch the eventfd: io_uring keeps a read armed on it in the ring
+// (ParkThread) or has the Go netpoller watch it, the ring signalling it
+// too (ParkNetpoll, see park_linux.go); the emulated port has it in its
+// epoll set. Signals coalesce (see
 // epoll.Notifier), so a burst of posts costs one eventfd write per turn of
 // the owner, not one per post.
 type crossThread struct {

@@ -61,6 +61,11 @@ const (
 	sqTaskrun    = 1 << 2 // IORING_SQ_TASKRUN: completion work waits for an enter
 )
 
+// CQ ring flags, written by us and read by the kernel (IORING_CQ_*).
+const (
+	cqEventfdDisabled = 1 << 0 // IORING_CQ_EVENTFD_DISABLED: do not signal the registered eventfd
+)
+
 // SQE flags (IOSQE_*).
 const (
 	sqeBufferSelect   = 1 << 5 // IOSQE_BUFFER_SELECT: take a buffer from sqe.bufIndex's group
@@ -107,6 +112,8 @@ const (
 
 // io_uring_register opcodes (IORING_REGISTER_*).
 const (
+	registerEventfd     = 4  // IORING_REGISTER_EVENTFD
+	unregisterEventfd   = 5  // IORING_UNREGISTER_EVENTFD
 	registerProbe       = 8  // IORING_REGISTER_PROBE
 	registerRingFDs     = 20 // IORING_REGISTER_RING_FDS
 	unregisterRingFDs   = 21 // IORING_UNREGISTER_RING_FDS

@@ -45,11 +45,12 @@ type ring struct {
 	sqSize  uint32
 	sqes    []sqe
 
-	cqHead *uint32 // ours, published
-	cqTail *uint32 // kernel-owned
-	cqMask uint32
-	cqSize uint32
-	cqes   []cqe
+	cqHead  *uint32 // ours, published
+	cqTail  *uint32 // kernel-owned
+	cqFlags *uint32 // IORING_CQ_*, ours (the kernel reads them); nil on kernels before 5.8
+	cqMask  uint32
+	cqSize  uint32
+	cqes    []cqe
 
 	tail      uint32 // next SQE to fill; sqTail lags it until publish
 	head      uint32 // next CQE to read; cqHead lags it until release
@@ -191,6 +192,9 @@ func (r *ring) mmap(p *ringParams) error {
 	}
 	r.cqHead = (*uint32)(unsafe.Pointer(&r.cqMap[p.cqOff.head]))
 	r.cqTail = (*uint32)(unsafe.Pointer(&r.cqMap[p.cqOff.tail]))
+	if p.cqOff.flags != 0 {
+		r.cqFlags = (*uint32)(unsafe.Pointer(&r.cqMap[p.cqOff.flags]))
+	}
 	r.cqMask = *(*uint32)(unsafe.Pointer(&r.cqMap[p.cqOff.ringMask]))
 	r.cqSize = *(*uint32)(unsafe.Pointer(&r.cqMap[p.cqOff.ringEntries]))
 	r.cqes = unsafe.Slice((*cqe)(unsafe.Pointer(&r.cqMap[p.cqOff.cqes])), p.cqEntries)

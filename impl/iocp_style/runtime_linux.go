@@ -14,9 +14,6 @@ import (
 
 // Adapter defaults, published as knobs.
 const (
-	// defaultReadBuffer is the provided-buffer size when Options leaves
-	// ReadBuffer unset: receives land in shared buffers of this size.
-	defaultReadBuffer = 16 << 10
 	// defaultBatch is how many completions a loop takes per Wait.
 	defaultBatch = 128
 	// buffersPerBatch sizes the provided-buffer ring from the batch: a
@@ -33,19 +30,21 @@ const (
 // threads themselves: a SINGLE_ISSUER ring belongs to the thread that set
 // it up.
 func (s Strategy) Start(o iostrat.Options) (iostrat.Runtime, error) {
-	if o.ReadBuffer <= 0 {
-		o.ReadBuffer = defaultReadBuffer
-	}
+	o = o.WithDefaults()
 	if o.Batch <= 0 {
 		o.Batch = defaultBatch
 	}
-	o = o.WithDefaults()
 	rt := &portRuntime{
 		strategy: s,
 		opts:     o,
 		loops:    make([]*loop, o.Loops),
 		all:      make([]*loop, o.Loops+1),
+		done:     make(chan struct{}, o.Loops+1),
 		services: make(map[*service]struct{}),
+	}
+	rt.handoffJob = func(l *loop) {
+		l.start(rt.done)
+		l.finish()
 	}
 	backend := s.Backend
 	for i := range o.Loops {
@@ -80,6 +79,19 @@ type portRuntime struct {
 	fallback string
 	ring     ringInfo // loop 0's ring, when the backend is io_uring
 
+	// done carries each loop's "my part of the workload is finished" to
+	// the caller. Workload calls do not overlap, and each loop signals
+	// once per call (finish), so one channel with room for every loop
+	// serves every call without allocating.
+	done       chan struct{}
+	handoffJob func(*loop) // Handoff's job, made once
+	// calls counts workload calls begun. A loop that joins a call on a
+	// completion another loop posted it (MSG_RING: the kernel orders the
+	// memory, but Go's memory model and race detector know nothing of
+	// it) loads calls first, which orders its work after the caller's
+	// reads of the previous call's results.
+	calls atomic.Uint64
+
 	mu       sync.Mutex
 	spare    *loop // a second loop for CrossThread ping-pong when Loops is 1; guarded by mu
 	services map[*service]struct{}
@@ -99,7 +111,11 @@ func (rt *portRuntime) startLoop(i int, b Backend) (*loop, error) {
 		Entries:    defaultEntries,
 		Buffers:    buffersPerBatch * rt.opts.Batch,
 		BufferSize: rt.opts.ReadBuffer,
+		Park:       ParkNetpoll,
 		setup:      rt.strategy.setup,
+	}
+	if rt.opts.Park == iostrat.ParkThread {
+		cfg.Park = ParkThread
 	}
 	if i == 0 {
 		cfg.Logf = rt.opts.Logf // one loop's word is enough: the others run the same
@@ -146,7 +162,7 @@ func (rt *portRuntime) spareLoop() (*loop, error) {
 // answer.
 func (rt *portRuntime) run(l *loop, job func(*loop)) error {
 	l.jobMu.Lock()
-	l.jobs = append(l.jobs, job)
+	l.jobs = append(l.jobs, job) // reuses the array once the queue drained
 	l.jobMu.Unlock()
 	return l.port.Post(tok(tkJob, 0), 0)
 }
@@ -170,6 +186,8 @@ func (rt *portRuntime) Info() iostrat.Info {
 		{Key: "accept", Value: l.acceptMode()},
 		{Key: "high-water", Value: strconv.Itoa(o.HighWater)},
 		{Key: "spawn-window", Value: strconv.Itoa(spawnWindow)},
+		{Key: "park", Value: rt.park()},
+		{Key: "park-wake", Value: rt.parkWake()},
 	}
 	if rt.backend == "io_uring" {
 		r := rt.ring
@@ -181,7 +199,7 @@ func (rt *portRuntime) Info() iostrat.Info {
 			iostrat.Knob{Key: "sq-entries", Value: strconv.Itoa(int(r.sq))},
 			iostrat.Knob{Key: "cq-entries", Value: strconv.Itoa(int(r.cq))},
 			iostrat.Knob{Key: "provided-buffers", Value: strconv.Itoa(buffersPerBatch * o.Batch)},
-			iostrat.Knob{Key: "cross-thread-wake", Value: "eventfd-read-armed-in-ring"},
+			iostrat.Knob{Key: "cross-thread-wake", Value: rt.crossThreadWake()},
 			iostrat.Knob{Key: "ring-to-ring", Value: l.ringToRing()},
 			iostrat.Knob{Key: "sqpoll", Value: "off"},
 		)
@@ -207,6 +225,38 @@ func (rt *portRuntime) Info() iostrat.Info {
 	}
 }
 
+// park is the park knob: how idle loops wait, as loop 0's port does it.
+func (rt *portRuntime) park() string {
+	got := rt.loops[0].port.Park()
+	if rt.opts.Park == iostrat.ParkNetpoll && got != ParkNetpoll {
+		return got.String() + " (netpoll asked; the ring is not DEFER_TASKRUN)"
+	}
+	return got.String()
+}
+
+// parkWake is the park-wake knob: what an idle loop waits on.
+func (rt *portRuntime) parkWake() string {
+	netpoll := rt.loops[0].port.Park() == ParkNetpoll
+	switch {
+	case rt.backend == "io_uring" && netpoll:
+		return "netpoller-on-eventfd-registered-with-ring"
+	case rt.backend == "io_uring":
+		return "io_uring_enter-getevents"
+	case netpoll:
+		return "netpoller-on-epoll-fd"
+	}
+	return "epoll_wait"
+}
+
+// crossThreadWake is how a Post from another thread wakes an idle
+// io_uring loop.
+func (rt *portRuntime) crossThreadWake() string {
+	if rt.loops[0].port.Park() == ParkNetpoll {
+		return "eventfd-on-netpoller"
+	}
+	return "eventfd-read-armed-in-ring"
+}
+
 func (rt *portRuntime) Stats() iostrat.Stats {
 	var c Counters
 	add := func(l *loop) {
@@ -226,6 +276,7 @@ func (rt *portRuntime) Stats() iostrat.Stats {
 		c.Writes += p.Writes
 		c.Accepts += p.Accepts
 		c.EventfdReads += p.EventfdReads
+		c.NetpollParks += p.NetpollParks
 		c.EventfdWrites += l.port.x.writes.Load()
 	}
 	for _, l := range rt.loops {
@@ -240,10 +291,10 @@ func (rt *portRuntime) Stats() iostrat.Stats {
 	s.Set(iostrat.Wakes, c.Posted)
 	s.Set(iostrat.SysEventfdWrite, c.EventfdWrites)
 	if rt.backend == "io_uring" {
-		s.Set(iostrat.Parks, c.WaitingEnters)
+		s.Set(iostrat.Parks, c.WaitingEnters+c.NetpollParks)
 		s.Set(iostrat.SysIOUringEnter, c.Enters)
 	} else {
-		s.Set(iostrat.Parks, c.BlockingWaits)
+		s.Set(iostrat.Parks, c.BlockingWaits+c.NetpollParks)
 		s.Set(iostrat.SysEpollWait, c.EpollWaits)
 		s.Set(iostrat.SysEpollCtl, c.EpollCtls)
 		s.Set(iostrat.SysRead, c.Reads)
@@ -301,8 +352,9 @@ type loop struct {
 	cs     []Completion
 	exited chan struct{}
 
-	jobMu sync.Mutex
-	jobs  []func(*loop) // guarded by jobMu
+	jobMu   sync.Mutex
+	jobs    []func(*loop) // guarded by jobMu; jobs[jobHead:] are queued
+	jobHead int           // guarded by jobMu
 
 	published     [numPublished]atomic.Uint64 // Counters, stored after each turn
 	lastPublished [numPublished]uint64        // what published holds, read by the loop only
@@ -358,8 +410,11 @@ func (l *loop) handle(c *Completion) {
 	switch kind {
 	case tkJob:
 		l.jobMu.Lock()
-		job := l.jobs[0]
-		l.jobs = l.jobs[1:]
+		job := l.jobs[l.jobHead]
+		l.jobs[l.jobHead] = nil
+		if l.jobHead++; l.jobHead == len(l.jobs) {
+			l.jobs, l.jobHead = l.jobs[:0], 0
+		}
 		l.jobMu.Unlock()
 		job(l)
 	case tkStop:
@@ -384,6 +439,10 @@ func (l *loop) handle(c *Completion) {
 		l.onFanEvent()
 	case tkFanWaiter:
 		l.onFanWaiter()
+	case tkFanJoin:
+		l.onFanJoin(payload, c.Result)
+	case tkFanAck:
+		l.onFanAck()
 	case tkTimer:
 		l.onTimer(payload, c)
 	case tkAccept:
@@ -409,6 +468,7 @@ const (
 	pubWaitingEnters
 	pubEpollWaits
 	pubBlockingWaits
+	pubNetpollParks
 	pubEpollCtls
 	pubReads
 	pubWrites
@@ -424,7 +484,7 @@ func (l *loop) publish() {
 	c := l.port.Counters()
 	for i, v := range [numPublished]uint64{
 		c.Submitted, c.Completed, c.Posted, c.Enters, c.WaitingEnters, c.EpollWaits,
-		c.BlockingWaits, c.EpollCtls, c.Reads, c.Writes, c.Accepts, c.EventfdReads,
+		c.BlockingWaits, c.NetpollParks, c.EpollCtls, c.Reads, c.Writes, c.Accepts, c.EventfdReads,
 	} {
 		if v != l.lastPublished[i] {
 			l.lastPublished[i] = v
@@ -442,7 +502,7 @@ func (l *loop) load() Counters {
 	return Counters{
 		Submitted: v[pubSubmitted], Completed: v[pubCompleted], Posted: v[pubPosted],
 		Enters: v[pubEnters], WaitingEnters: v[pubWaitingEnters], EpollWaits: v[pubEpollWaits],
-		BlockingWaits: v[pubBlockingWaits], EpollCtls: v[pubEpollCtls], Reads: v[pubReads],
+		BlockingWaits: v[pubBlockingWaits], NetpollParks: v[pubNetpollParks], EpollCtls: v[pubEpollCtls], Reads: v[pubReads],
 		Writes: v[pubWrites], Accepts: v[pubAccepts], EventfdReads: v[pubEventfdReads],
 	}
 }

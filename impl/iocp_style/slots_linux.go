@@ -55,6 +55,7 @@ type slot struct {
 	kind      OpKind
 	multishot bool
 	provided  bool           // receive into a provided buffer
+	anonFD    bool           // read or write of an anonymous-inode fd on a netpoll-parked ring (see park_linux.go)
 	fd        int32          // the op's fd (emulated queues, cancel)
 	token     Token          // the caller's token
 	buf       []byte         // the lent buffer: referenced until the final completion
@@ -113,6 +114,7 @@ func (t *slotTable) release(i uint32, s *slot) {
 	s.state = slotFree
 	s.multishot = false
 	s.provided = false
+	s.anonFD = false
 	s.gen = (s.gen + 1) & genMask
 	if s.gen == 0 {
 		s.gen = 1 // generation 0 is never used, so OpID 0 names nothing

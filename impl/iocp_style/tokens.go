@@ -17,7 +17,9 @@ const (
 	tkHog                               // PingPong hog: the CPU-bound task
 	tkWake                              // WakeExternal: the outside thread's wake
 	tkFanEvent                          // FanOut: the event
-	tkFanWaiter                         // FanOut: one waiter woken
+	tkFanWaiter                         // FanOut: one waiter woken; payload: waiter index
+	tkFanJoin                           // FanOut: a loop's share; payload: its waiters, result: rounds
+	tkFanAck                            // FanOut: a loop's waiters all ran this round
 	tkTimer                             // Timers: timer index
 	tkAccept                            // Serve: accept completion; payload: service id
 	tkAcceptRetry                       // Serve: re-arm accept after an error pause

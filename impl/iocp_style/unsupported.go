@@ -32,6 +32,7 @@ func NewPort(Config) (*Port, error) { return nil, errUnsupported() }
 func (*Port) Backend() string                     { return "" }
 func (*Port) FallbackReason() string              { return "" }
 func (*Port) Features() string                    { return "" }
+func (*Port) Park() Park                          { return ParkThread }
 func (*Port) Submit(Op) (OpID, error)             { return 0, errUnsupported() }
 func (*Port) Cancel(OpID) error                   { return errUnsupported() }
 func (*Port) Wait([]Completion, int) (int, error) { return 0, errUnsupported() }

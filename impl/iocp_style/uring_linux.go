@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"iostrat/internal/netfd"
+	"iostrat/internal/netpark"
 )
 
 // user_data layout. The top byte says what a CQE is; the rest never holds
@@ -53,9 +54,13 @@ type uringPort struct {
 	deferTaskrun bool // the ring is DEFER_TASKRUN: CQEs appear only during our enters
 	drained      bool // the last reap emptied the CQ as of its tail
 
-	ready     []Completion // posts taken from x, not yet returned by Wait
-	readyHead int
-	postBuf   []posted // reused batch for x.take
+	ready   readyQueue // posts taken from x, not yet returned by Wait
+	postBuf []posted   // reused batch for x.take
+
+	// With ParkNetpoll, Wait parks on the Go netpoller, woken through the
+	// cross-thread eventfd, which the ring signals too (see park_linux.go).
+	parker *netpark.Parker
+	look   func() bool // u.lookOnce, bound once so a park allocates nothing
 
 	auxErr error // a failed MSG_RING or wake-up read, reported by the next Wait
 	cnt    Counters
@@ -90,7 +95,14 @@ func newUringPort(cfg Config, x *crossThread) (*uringPort, error) {
 		}
 	}
 	u.feat.injectResult = u.tryInjectResult()
-	u.armWake()
+	if cfg.Park == ParkNetpoll {
+		if err := u.setupNetpoll(); err != nil && cfg.Logf != nil {
+			cfg.Logf("%v", err)
+		}
+	}
+	if u.parker == nil {
+		u.armWake()
+	}
 	return u, nil
 }
 
@@ -259,6 +271,7 @@ func (u *uringPort) submit(op *Op) (OpID, error) {
 		if op.Kind == OpWrite {
 			e.opcode = opWrite
 		}
+		s.anonFD = u.parker != nil && anonInode(op.FD)
 		e.off = ^uint64(0) // the current position: streams, pipes, eventfds
 		setBuf(e, op.Buf)
 	case OpTimeout:
@@ -409,6 +422,10 @@ func (u *uringPort) wait(cs []Completion, atLeast int) (int, error) {
 		if !(u.drained && u.deferTaskrun) || entered {
 			n += u.reap(cs[n:])
 		}
+		if u.parker != nil {
+			u.takePostsDirect()
+			n += u.takeReady(cs[n:])
+		}
 		needSubmit := u.r.unsubmitted() > 0
 		if n >= atLeast && (entered || (!needSubmit && !u.r.needsEnter())) {
 			break
@@ -419,6 +436,19 @@ func (u *uringPort) wait(cs []Completion, atLeast int) (int, error) {
 		var want uint32
 		if n < atLeast {
 			want = uint32(atLeast - n)
+		}
+		if want > 0 && u.parker != nil {
+			if entered || (!needSubmit && !u.r.needsEnter()) {
+				// Nothing to submit, no deferred work, CQ reaped: nothing
+				// yet. (An enter now would find nothing either.)
+				if err := u.park(); err != nil {
+					u.cnt.Completed += uint64(n)
+					return n, err
+				}
+				entered = false
+				continue
+			}
+			want = 0 // submit and look without blocking; park if still short
 		}
 		if err := u.enter(want, n < len(cs)); err != nil {
 			u.cnt.Completed += uint64(n)
@@ -433,15 +463,7 @@ func (u *uringPort) wait(cs []Completion, atLeast int) (int, error) {
 // takeReady moves posted completions taken from the cross-thread queue
 // into cs.
 func (u *uringPort) takeReady(cs []Completion) int {
-	if len(u.ready) == 0 {
-		return 0
-	}
-	k := copy(cs, u.ready[u.readyHead:])
-	u.readyHead += k
-	if u.readyHead == len(u.ready) {
-		clear(u.ready)
-		u.ready, u.readyHead = u.ready[:0], 0
-	}
+	k := u.ready.pop(cs)
 	u.cnt.Posted += uint64(k)
 	return k
 }
@@ -521,6 +543,9 @@ func (u *uringPort) complete(out *Completion, ud uint64, res int32, flags uint32
 		netfd.SetNoDelay(out.Result) // as netfd.Accept does for the emulated port
 	}
 	if !out.More {
+		if s.anonFD {
+			u.renewEventfd()
+		}
 		u.slots.release(i, s)
 	}
 	return true
@@ -530,7 +555,7 @@ func (u *uringPort) complete(out *Completion, ud uint64, res int32, flags uint32
 func (u *uringPort) takePosts() {
 	batch := u.x.take(u.postBuf)
 	for _, p := range batch {
-		u.ready = append(u.ready, Completion{Token: p.token, Result: int(p.result), Posted: true})
+		u.ready.push(Completion{Token: p.token, Result: int(p.result), Posted: true})
 	}
 	u.postBuf = batch
 }
@@ -552,8 +577,7 @@ func (u *uringPort) close() error {
 			break // the ring is unusable; closing its fd cancels the rest
 		}
 		u.reap(scratch[:])
-		u.ready = u.ready[:0]
-		u.readyHead = 0
+		u.ready.reset()
 		if u.bufs != nil {
 			u.bufs.recycle()
 		}
@@ -561,7 +585,14 @@ func (u *uringPort) close() error {
 	if u.bufs != nil {
 		u.bufs.unregister(&u.r)
 	}
+	var perr error
+	if u.parker != nil {
+		perr = u.parker.Close()
+	}
 	err := u.r.close()
+	if err == nil {
+		err = perr
+	}
 	if u.bufs != nil {
 		u.bufs.free()
 	}

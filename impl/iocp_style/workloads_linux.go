@@ -2,6 +2,7 @@ package iocpstyle
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"iostrat"
@@ -14,16 +15,18 @@ type work struct {
 	done chan<- struct{}
 	err  error
 
-	n, next, left int    // Spawn: total, next to start, not yet completed; Chain and Inject: count
+	n, next, left int    // Spawn: total, next to start, not yet completed; Chain and Inject: count; FanOut: waiters in all
 	sum           uint64 // Spawn, Inject: sum of index+1
 	yieldsLeft    []int  // Yield: per task
 	total         uint64 // Yield: yields returned; FanOut: wakes
 
-	rounds, completed   int    // PingPong, WakeExternal (acks), FanOut (rounds done)
+	rounds, completed   int    // PingPong, WakeExternal (acks), FanOut (rounds this loop's waiters finished)
 	pingDone, hogActive bool   // PingPong hog mode
 	burned              uint64 // the hog's results
 	baton               *iostrat.Baton
-	waiters, woke       int // FanOut
+	waiters, woke       int // FanOut: waiters on this loop, and woken this round
+	fanLoops, acks      int // FanOut, the notifier: loops with waiters, and those done this round
+	roundsDone          int // FanOut, the notifier: rounds every waiter finished
 
 	timers    iostrat.TimerSpec // Timers
 	ids       []OpID
@@ -33,10 +36,13 @@ type work struct {
 }
 
 // finish signals the caller that this loop's part of the workload is done,
-// after publishing the counters so Stats sees the work.
+// after publishing the counters so Stats sees the work. It signals once:
+// a failure after it is only logged.
 func (l *loop) finish() {
 	l.publish()
-	l.w.done <- struct{}{}
+	done := l.w.done
+	l.w.done = nil
+	done <- struct{}{}
 }
 
 // fail ends the workload in progress with err.
@@ -55,24 +61,54 @@ func (l *loop) start(done chan<- struct{}) *work {
 	return &l.w
 }
 
-// call runs job on loop l and waits for the loop to finish it.
-func (rt *portRuntime) call(l *loop, job func(l *loop, w *work)) (*work, error) {
+// begin queues job on each loop of ls, run there with a fresh work record
+// that signals rt.done when the loop's part is finished.
+func (rt *portRuntime) begin(ls []*loop, job func(l *loop, w *work)) error {
 	if err := rt.check(); err != nil {
+		return err
+	}
+	rt.calls.Add(1)
+	for _, l := range ls {
+		if err := rt.run(l, func(l *loop) { job(l, l.start(rt.done)) }); err != nil {
+			return iostrat.ErrClosed
+		}
+	}
+	return nil
+}
+
+// end waits until each loop of ls has finished its part of the workload
+// (and so published its counters), and returns the first loop's error.
+func (rt *portRuntime) end(ls []*loop) error {
+	for range ls {
+		<-rt.done
+	}
+	for _, l := range ls {
+		if l.w.err != nil {
+			return l.w.err
+		}
+	}
+	return nil
+}
+
+// call runs job on loop 0 and waits for the loop to finish it.
+func (rt *portRuntime) call(job func(l *loop, w *work)) (*work, error) {
+	ls := rt.loops[:1]
+	if err := rt.begin(ls, job); err != nil {
 		return nil, err
 	}
-	done := make(chan struct{}, 1)
-	if err := rt.run(l, func(l *loop) { job(l, l.start(done)) }); err != nil {
-		return nil, iostrat.ErrClosed
-	}
-	<-done
-	return &l.w, l.w.err
+	err := rt.end(ls)
+	return &ls[0].w, err
 }
+
+// share is how many of n items, dealt round-robin over loops loops, fall
+// to loop k.
+func share(n, loops, k int) int { return (n - k + loops - 1) / loops }
 
 // Spawn submits n no-ops from loop 0, each a task whose completion runs
 // it. At most spawnWindow are in flight: each completion submits the next,
 // so every turn reaps a batch and submits a batch with one io_uring_enter.
 func (rt *portRuntime) Spawn(n int) (uint64, error) {
-	w, err := rt.call(rt.loops[0], func(l *loop, w *work) {
+	w, err := rt.call(func(l *loop, w *work) {
 		w.n, w.left = n, n
 		if n <= 0 {
 			l.finish()
@@ -105,7 +141,7 @@ func (l *loop) onSpawn(i uint64) {
 // Chain runs depth no-ops one after the other: each completion submits
 // the next.
 func (rt *portRuntime) Chain(depth int) (int, error) {
-	w, err := rt.call(rt.loops[0], func(l *loop, w *work) {
+	w, err := rt.call(func(l *loop, w *work) {
 		w.n = depth
 		if depth <= 0 {
 			l.finish()
@@ -129,8 +165,10 @@ func (l *loop) onChain(k uint64) {
 	l.submit(Op{Kind: OpNop, Token: tok(tkChain, k+1)})
 }
 
-// Inject has producer p post its tasks to loop p%Loops from its own OS
-// thread: Post, the PostQueuedCompletionStatus of this API.
+// Inject has its producers post the tasks from their own OS threads with
+// Post, the PostQueuedCompletionStatus of this API: task i goes to loop
+// i%Loops, so every loop runs a share of the tasks whatever the number of
+// producers.
 func (rt *portRuntime) Inject(producers, n int) (uint64, error) {
 	if err := rt.check(); err != nil {
 		return 0, err
@@ -138,40 +176,27 @@ func (rt *portRuntime) Inject(producers, n int) (uint64, error) {
 	if producers <= 0 {
 		return 0, fmt.Errorf("Inject: %d producers", producers)
 	}
-	nl := len(rt.loops)
-	quota := make([]int, nl)
-	for p := range min(producers, max(n, 0)) {
-		quota[p%nl] += (n - p + producers - 1) / producers
-	}
-	done := make(chan struct{}, nl)
-	for k, l := range rt.loops {
-		err := rt.run(l, func(l *loop) {
-			w := l.start(done)
-			w.left = quota[k]
-			if w.left == 0 {
-				l.finish()
-			}
-		})
-		if err != nil {
-			return 0, iostrat.ErrClosed
+	n = max(n, 0)
+	ls := rt.loops[:max(1, min(len(rt.loops), n))]
+	nl := len(ls)
+	// Each loop's job is queued before any of its tasks: posts to one port
+	// are delivered in order.
+	if err := rt.begin(ls, func(l *loop, w *work) {
+		if w.left = share(n, nl, l.idx); w.left == 0 {
+			l.finish()
 		}
+	}); err != nil {
+		return 0, err
 	}
 	iostrat.OnThreads(producers, func(p int) {
-		port := rt.loops[p%nl].port
 		for i := p; i < n; i += producers {
-			port.Post(tok(tkInject, uint64(i)), 0)
+			ls[i%nl].port.Post(tok(tkInject, uint64(i)), 0)
 		}
 	})
+	err := rt.end(ls)
 	var sum uint64
-	var err error
-	for range nl {
-		<-done
-	}
-	for _, l := range rt.loops {
+	for _, l := range ls {
 		sum += l.w.sum
-		if err == nil {
-			err = l.w.err
-		}
 	}
 	return sum, err
 }
@@ -185,27 +210,37 @@ func (l *loop) onInject(i uint64) {
 	}
 }
 
-// Yield runs tasks tasks on loop 0; a task yields by posting itself as a
-// completion (on io_uring a no-op carrying its token into its own ring), so
-// it runs again when that completion comes round, behind every completion
-// already queued.
+// Yield deals its tasks round-robin over the loops; a task yields by
+// posting itself to its own port (on io_uring a no-op carrying its token
+// into its own ring), so it runs again when that completion comes round,
+// behind every completion already queued there.
 func (rt *portRuntime) Yield(tasks, yields int) (uint64, error) {
-	w, err := rt.call(rt.loops[0], func(l *loop, w *work) {
-		if tasks <= 0 || yields <= 0 {
+	if tasks <= 0 || yields <= 0 {
+		tasks, yields = 0, 0
+	}
+	ls := rt.loops[:max(1, min(len(rt.loops), tasks))]
+	nl := len(ls)
+	if err := rt.begin(ls, func(l *loop, w *work) {
+		mine := share(tasks, nl, l.idx)
+		if mine == 0 {
 			l.finish()
 			return
 		}
-		w.left = tasks
-		w.yieldsLeft = make([]int, tasks)
+		w.left = mine
+		w.yieldsLeft = make([]int, mine)
 		for t := range w.yieldsLeft {
 			w.yieldsLeft[t] = yields
 			l.postTo(l, tok(tkYield, uint64(t)), 0)
 		}
-	})
-	if err != nil {
+	}); err != nil {
 		return 0, err
 	}
-	return w.total, nil
+	err := rt.end(ls)
+	var total uint64
+	for _, l := range ls {
+		total += l.w.total
+	}
+	return total, err
 }
 
 func (l *loop) onYield(t uint64) {
@@ -232,7 +267,7 @@ func (rt *portRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, err
 	if err := rt.check(); err != nil {
 		return 0, err
 	}
-	a, b := rt.loops[0], rt.loops[0]
+	b := rt.loops[0] // A is loop 0
 	switch mode {
 	case iostrat.SameThread, iostrat.Hog:
 	case iostrat.CrossThread:
@@ -243,7 +278,7 @@ func (rt *portRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, err
 	default:
 		return 0, iostrat.Unsupported("ping-pong mode %v", mode)
 	}
-	w, err := rt.call(a, func(l *loop, w *work) {
+	w, err := rt.call(func(l *loop, w *work) {
 		w.rounds = rounds
 		if rounds <= 0 {
 			l.finish()
@@ -261,8 +296,13 @@ func (rt *portRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, err
 	return w.completed, nil
 }
 
-// onPing is B: answer the round to the loop that sent it.
+// onPing is B: answer the round to the loop that sent it. Across threads,
+// B publishes its counters before the answer leaves: the caller is
+// released by A and never waits for B.
 func (l *loop) onPing(from uint64, round int) {
+	if from != uint64(l.idx) {
+		l.publish()
+	}
 	l.postTo(l.rt.loopFor(int(from)), tok(tkPong, uint64(l.idx)), int32(round))
 }
 
@@ -300,17 +340,16 @@ func (rt *portRuntime) WakeExternal(rounds int) (int, error) {
 	if err := rt.check(); err != nil {
 		return 0, err
 	}
-	l := rt.loops[0]
+	ls := rt.loops[:1]
+	l := ls[0]
 	baton := iostrat.NewBaton()
-	done := make(chan struct{}, 1)
-	if err := rt.run(l, func(l *loop) {
-		w := l.start(done)
+	if err := rt.begin(ls, func(l *loop, w *work) {
 		w.rounds, w.baton = rounds, baton
 		if rounds <= 0 {
 			l.finish()
 		}
 	}); err != nil {
-		return 0, iostrat.ErrClosed
+		return 0, err
 	}
 	iostrat.OnThreads(1, func(int) {
 		for range rounds {
@@ -318,8 +357,8 @@ func (rt *portRuntime) WakeExternal(rounds int) (int, error) {
 			baton.Wait()
 		}
 	})
-	<-done
-	return l.w.completed, l.w.err
+	err := rt.end(ls)
+	return l.w.completed, err
 }
 
 func (l *loop) onWake() {
@@ -331,41 +370,94 @@ func (l *loop) onWake() {
 	}
 }
 
-// FanOut: the event is a posted completion whose handler posts one
-// completion per waiter; when every waiter has run, the next round's
-// event is posted.
+// FanOut: the notifier on loop 0 fires each round's event, a completion
+// posted to itself whose handler posts one completion per waiter, to the
+// waiter's loop: waiters are dealt round-robin over the loops. Each loop
+// counts its waiters' wakes and, when all of them have run for the round,
+// acknowledges with one completion posted to the notifier, which starts
+// the next round once every loop has.
+//
+// The other loops are told their share by the notifier itself (tkFanJoin,
+// carrying the number of waiters and, as its result, the rounds), not by
+// a job of their own: a job arrives through the cross-thread queue, which
+// could be delivered after a MSG_RING from loop 0, while completions one
+// port posts to another arrive in the order posted.
 func (rt *portRuntime) FanOut(waiters, rounds int) (uint64, error) {
-	w, err := rt.call(rt.loops[0], func(l *loop, w *work) {
-		w.waiters, w.rounds = waiters, rounds
-		if waiters <= 0 || rounds <= 0 {
+	if rounds > math.MaxInt32 {
+		return 0, iostrat.Unsupported("FanOut: %d rounds (at most %d)", rounds, math.MaxInt32)
+	}
+	if waiters <= 0 || rounds <= 0 {
+		waiters, rounds = 0, 0
+	}
+	ls := rt.loops[:max(1, min(len(rt.loops), waiters))]
+	nl := len(ls)
+	if err := rt.begin(ls[:1], func(l *loop, w *work) {
+		if waiters == 0 {
 			l.finish()
 			return
 		}
+		w.n, w.waiters, w.rounds, w.fanLoops = waiters, share(waiters, nl, 0), rounds, nl
+		for _, o := range ls[1:] {
+			l.postTo(o, tok(tkFanJoin, uint64(share(waiters, nl, o.idx))), int32(rounds))
+		}
 		l.postTo(l, tok(tkFanEvent, 0), 0)
-	})
-	if err != nil {
+	}); err != nil {
 		return 0, err
 	}
-	return w.total, nil
+	err := rt.end(ls)
+	var total uint64
+	for _, l := range ls {
+		total += l.w.total
+	}
+	return total, err
 }
 
+// onFanJoin starts this loop's part of a FanOut: waiters of its own, and
+// the rounds they wait for.
+func (l *loop) onFanJoin(waiters uint64, rounds int) {
+	l.rt.calls.Load() // see portRuntime.calls
+	w := l.start(l.rt.done)
+	w.waiters, w.rounds = int(waiters), rounds
+}
+
+// onFanEvent is the notifier firing the event: one completion per waiter,
+// posted to the waiter's loop.
 func (l *loop) onFanEvent() {
 	w := &l.w
-	w.woke = 0
-	for k := range w.waiters {
-		l.postTo(l, tok(tkFanWaiter, uint64(k)), 0)
+	w.acks = 0
+	for k := range w.n {
+		l.postTo(l.rt.loops[k%w.fanLoops], tok(tkFanWaiter, uint64(k)), 0)
 	}
 }
 
+// onFanWaiter is one waiter woken: it counts the wake; the last of this
+// loop's waiters for the round acknowledges to the notifier.
 func (l *loop) onFanWaiter() {
 	w := &l.w
 	w.total++
-	w.woke++
-	if w.woke < w.waiters {
+	if w.woke++; w.woke < w.waiters {
 		return
 	}
+	w.woke = 0
 	w.completed++
+	if l.idx == 0 {
+		l.onFanAck()
+		return
+	}
+	l.postTo(l.rt.loops[0], tok(tkFanAck, 0), 0)
 	if w.completed == w.rounds {
+		l.finish()
+	}
+}
+
+// onFanAck is the notifier hearing that one loop's waiters have all run
+// for the round; when every loop has, the round is over.
+func (l *loop) onFanAck() {
+	w := &l.w
+	if w.acks++; w.acks < w.fanLoops {
+		return
+	}
+	if w.roundsDone++; w.roundsDone == w.rounds {
 		l.finish()
 		return
 	}
@@ -385,7 +477,7 @@ func (rt *portRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, erro
 	if err := spec.Validate(); err != nil {
 		return iostrat.TimerResult{}, err
 	}
-	w, err := rt.call(rt.loops[0], func(l *loop, w *work) {
+	w, err := rt.call(func(l *loop, w *work) {
 		w.timers = spec
 		if spec.Count == 0 {
 			l.finish()
@@ -394,6 +486,9 @@ func (rt *portRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, erro
 		w.ids = make([]OpID, spec.Count)
 		w.deadlines = make([]int64, spec.Count)
 		for i := range spec.Count {
+			if spec.OnArm != nil {
+				spec.OnArm(i)
+			}
 			w.deadlines[i] = Monotonic() + int64(spec.Delay(i))
 			w.ids[i] = l.submit(Op{Kind: OpTimeout, Deadline: w.deadlines[i], Token: tok(tkTimer, uint64(i))})
 		}
@@ -428,9 +523,18 @@ func (l *loop) onTimer(i uint64, c *Completion) {
 	}
 }
 
-// Handoff posts one job completion to loop 0 that signals the caller: a
-// posted completion in, a channel send out.
+// Handoff posts one job completion to loop 0 whose handler signals the
+// caller: a Post in (a queue append, and an eventfd write when the loop is
+// parked) and a channel send out. The job and the channel are made once
+// per runtime, so a Handoff allocates nothing.
 func (rt *portRuntime) Handoff() error {
-	_, err := rt.call(rt.loops[0], func(l *loop, _ *work) { l.finish() })
-	return err
+	if err := rt.check(); err != nil {
+		return err
+	}
+	l := rt.loops[0]
+	if err := rt.run(l, rt.handoffJob); err != nil {
+		return iostrat.ErrClosed
+	}
+	<-rt.done
+	return l.w.err
 }
