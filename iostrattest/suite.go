@@ -23,6 +23,7 @@ type Check struct {
 func Checks() []Check {
 	var cs []Check
 	cs = append(cs, dispatchChecks()...)
+	cs = append(cs, counterChecks()...)
 	cs = append(cs, wakeChecks()...)
 	cs = append(cs, timerChecks()...)
 	cs = append(cs, serveChecks()...)

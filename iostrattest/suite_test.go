@@ -4,6 +4,8 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,6 +86,70 @@ func (r undercounts) Stats() iostrat.Stats {
 	return s
 }
 
+// publishesLate counts its tasks a moment after Spawn returns.
+type publishesLate struct {
+	iostrat.Runtime
+	late *lateCounter
+}
+
+type lateCounter struct {
+	mu    sync.Mutex
+	tasks uint64
+}
+
+func (r publishesLate) Spawn(n int) (uint64, error) {
+	sum, err := r.Runtime.Spawn(n)
+	go func() {
+		time.Sleep(time.Millisecond)
+		r.late.mu.Lock()
+		r.late.tasks += uint64(n)
+		r.late.mu.Unlock()
+	}()
+	return sum, err
+}
+
+func (r publishesLate) Stats() iostrat.Stats {
+	r.late.mu.Lock()
+	defer r.late.mu.Unlock()
+	var s iostrat.Stats
+	s.Set(iostrat.TasksSpawned, r.late.tasks)
+	return s
+}
+
+// oneClockTimers dates every timer's deadline from one clock read taken
+// before arming any of them (and counts them, to fail for that alone).
+type oneClockTimers struct {
+	iostrat.Runtime
+	fired *atomic.Uint64
+}
+
+func (r oneClockTimers) Stats() iostrat.Stats {
+	s := r.Runtime.Stats()
+	s.Add(iostrat.TasksSpawned, r.fired.Load())
+	return s
+}
+
+func (r oneClockTimers) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) {
+	start := time.Now()
+	var wg sync.WaitGroup
+	wg.Add(spec.Count)
+	for i := range spec.Count {
+		if spec.OnArm != nil {
+			spec.OnArm(i)
+		}
+		deadline := start.Add(spec.Delay(i))
+		time.AfterFunc(time.Until(deadline), func() {
+			if spec.Lateness != nil {
+				spec.Lateness[i] = max(time.Since(deadline), 1)
+			}
+			r.fired.Add(1)
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	return iostrat.TimerResult{Fired: spec.Count}, nil
+}
+
 // ignoresClose keeps working after Close.
 type ignoresClose struct{ iostrat.Runtime }
 
@@ -112,6 +178,10 @@ func TestSuiteFailsBrokenStrategies(t *testing.T) {
 		}},
 		{"does not count", "spawn", "moved by at most 0", func(r iostrat.Runtime) (iostrat.Runtime, error) { return undercounts{r}, nil }},
 		{"works after Close", "closed", "want ErrClosed", func(r iostrat.Runtime) (iostrat.Runtime, error) { return ignoresClose{r}, nil }},
+		{"publishes counters late", "counters-published", "counted after the call returned", func(r iostrat.Runtime) (iostrat.Runtime, error) {
+			return publishesLate{r, &lateCounter{}}, nil
+		}},
+		{"dates timers from one clock read", "timers-own-deadline", "not one clock read", func(r iostrat.Runtime) (iostrat.Runtime, error) { return oneClockTimers{r, new(atomic.Uint64)}, nil }},
 	}
 	checks := map[string]Check{}
 	for _, c := range Checks() {

@@ -13,7 +13,54 @@ func timerChecks() []Check {
 		{"timers-fire", checkTimersFire},
 		{"timers-cancel", checkTimersCancel},
 		{"timers-mixed", checkTimersMixed},
+		{"timers-own-deadline", checkTimersOwnDeadline},
 	}
+}
+
+// Slow arming for checkTimersOwnDeadline: each OnArm call takes armDelay,
+// so timer i is armed at least (i+1)·armDelay after the call starts, and
+// its deadline is that plus its delay, (i+1)·ownHorizon/ownTimers.
+const (
+	ownTimers  = 10
+	armDelay   = 10 * time.Millisecond
+	ownHorizon = 100 * time.Millisecond
+)
+
+// checkTimersOwnDeadline arms timers slowly. Every timer's deadline is its
+// own arming plus its delay, so the call cannot return before the last
+// timer's arming plus the last delay (about 200 ms here). A runtime that
+// dates every deadline from one clock read taken before arming fires the
+// later timers as soon as arming ends (about 100 ms here), too early by
+// the time spent arming; no timing noise can make it look right, since
+// noise only makes timers later.
+func checkTimersOwnDeadline(s iostrat.Strategy) error {
+	return withRuntime(s, iostrat.Options{}, func(rt iostrat.Runtime) error {
+		armed := make([]time.Time, ownTimers)
+		spec := iostrat.TimerSpec{
+			Count: ownTimers, Horizon: ownHorizon, Lateness: make([]time.Duration, ownTimers),
+			OnArm: func(i int) {
+				time.Sleep(armDelay)
+				armed[i] = time.Now() // before the arming: a lower bound on it
+			},
+		}
+		res, err := runTimers(rt, spec)
+		returned := time.Now()
+		if err != nil {
+			return err
+		}
+		if res.Fired != ownTimers {
+			return fmt.Errorf("slow arming: Timers = %+v, want %d fired", res, ownTimers)
+		}
+		for i, at := range armed {
+			if at.IsZero() {
+				return fmt.Errorf("OnArm was not called for timer %d", i)
+			}
+			if earliest := at.Add(spec.Delay(i)); returned.Before(earliest) {
+				return fmt.Errorf("slow arming: Timers returned %v before timer %d could fire: its deadline is its own arming plus %v, not one clock read before arming all", earliest.Sub(returned), i, spec.Delay(i))
+			}
+		}
+		return nil
+	})
 }
 
 // checkTimersFire arms timers over a short horizon: all must fire, none
