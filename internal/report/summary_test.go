@@ -253,9 +253,16 @@ func TestOverBudgetIsFlagged(t *testing.T) {
 }
 
 func TestCPUUtilOverBudget(t *testing.T) {
-	over := placementOf(parse(t, "BenchmarkSpawn/impl=a \t 1 \t 5 ns/task \t 1 cpus \t 1 gomaxprocs \t 1.3 cpu-util\n").Results[0], 1)
+	// 100 calls of 1 ms: 0.3 s of CPU over the budget.
+	over := placementOf(parse(t, "BenchmarkSpawn/impl=a \t 100 \t 1000000 ns/op \t 5 ns/task \t 1 cpus \t 1 gomaxprocs \t 1.3 cpu-util\n").Results[0], 1)
 	if got := over.overBudget(); !slices.Equal(got, []string{"CPU time 1.30× wall time with a budget of 1"}) {
 		t.Errorf("overBudget = %q", got)
+	}
+	// One call of 5 µs: 1.5 µs over, well inside the kernel's accounting
+	// slack, so not evidence of anything.
+	short := placementOf(parse(t, "BenchmarkSpawn/impl=a \t 1 \t 5000 ns/op \t 5 ns/task \t 1 cpus \t 1 gomaxprocs \t 1.3 cpu-util\n").Results[0], 1)
+	if got := short.overBudget(); got != nil {
+		t.Errorf("a 5 µs loop 30%% over: overBudget = %q, want nothing (accounting slack)", got)
 	}
 	within := placementOf(parse(t, "BenchmarkSpawn/impl=a-2 \t 1 \t 5 ns/task \t 2 cpus \t 2 gomaxprocs \t 1.9 cpu-util\n").Results[0], 2)
 	if got := within.overBudget(); got != nil {
