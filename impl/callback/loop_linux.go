@@ -43,27 +43,19 @@ type Config struct {
 // Park is how an idle loop waits for its next event. Either way the loop
 // goroutine stays locked to its OS thread, and a post wakes it through the
 // eventfd in its epoll set; only what the Go scheduler sees differs.
-type Park uint8
+type Park = netpark.Mode
 
 const (
 	// ParkNetpoll parks the loop goroutine on the Go runtime's netpoller,
 	// waiting for the loop's epoll fd to become readable (nested epoll):
-	// the goroutine gives its P back at once, so with GOMAXPROCS 1 the
-	// goroutine the loop has just woken runs without waiting for sysmon.
-	// The wake-up costs the Go scheduler's hand-off to the locked thread.
-	ParkNetpoll Park = iota
-	// ParkThread blocks the loop's thread in epoll_wait, as a C event loop
-	// does. The thread keeps its P until sysmon retakes it (20 µs to
-	// 10 ms), and until then no other goroutine runs on that P.
-	ParkThread
+	// with GOMAXPROCS 1 the goroutine the loop has just woken runs without
+	// waiting for sysmon. The wake-up costs the Go scheduler's hand-off to
+	// the locked thread. The default.
+	ParkNetpoll = netpark.Netpoll
+	// ParkThread blocks the loop's thread in epoll_wait; until sysmon
+	// retakes its P (20 µs to 10 ms), no other goroutine runs on that P.
+	ParkThread = netpark.Thread
 )
-
-func (p Park) String() string {
-	if p == ParkThread {
-		return "thread"
-	}
-	return "netpoll"
-}
 
 func (c Config) withDefaults() Config {
 	if c.Batch <= 0 {

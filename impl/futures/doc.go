@@ -82,7 +82,7 @@
 // (ParkNetpoll, the default), which watches the epoll fd and lets the
 // loop's goroutine give its P back while it waits, or in epoll_wait
 // (ParkThread), which keeps the P until the Go runtime's monitor takes it
-// back. ParkMode says why that matters.
+// back. Park says why that matters.
 //
 // Reactor slots (reactor_linux.go) hold, per fd and direction, a readiness
 // bit and the waiting task's waker, in the manner of the Go runtime's

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/sys/cpu"
 
 	"iostrat/internal/timerheap"
+
+	"iostrat/internal/netpark"
 )
 
 // Errors returned by the executor.
@@ -39,7 +41,7 @@ type Config struct {
 	PoolCap int
 	// Park is how the loop waits when no task is ready. The zero value is
 	// [ParkNetpoll].
-	Park ParkMode
+	Park Park
 }
 
 // Defaults for a zero [Config].
@@ -50,7 +52,7 @@ const (
 	NoPool = -1
 )
 
-// ParkMode is how an idle loop waits for its next event: a timer, an fd
+// Park is how an idle loop waits for its next event: a timer, an fd
 // event, or a wake, spawn or Stop from another goroutine (the eventfd).
 //
 // The loop's goroutine is usually locked to its OS thread. Blocked in
@@ -60,31 +62,23 @@ const (
 // on a channel, say — waits that long to run. Parked on the Go netpoller
 // instead, the loop gives its P back at once, as a goroutine blocked on a
 // net.Conn does.
-type ParkMode uint8
+type Park = netpark.Mode
 
 const (
 	// ParkNetpoll parks the loop's goroutine on the Go runtime's
 	// netpoller, waiting for the executor's epoll fd to become readable
 	// (nested epoll; see internal/netpark). The default.
-	ParkNetpoll ParkMode = iota
-	// ParkThread blocks the loop's thread in epoll_wait, as a C event
-	// loop embedded in a Go program would.
-	ParkThread
+	ParkNetpoll = netpark.Netpoll
+	// ParkThread blocks the loop's thread in epoll_wait.
+	ParkThread = netpark.Thread
 )
-
-func (m ParkMode) String() string {
-	if m == ParkThread {
-		return "thread"
-	}
-	return "netpoll"
-}
 
 // An Executor runs tasks: futures it owns and polls until they are ready.
 // It is a current-thread executor: one goroutine at a time runs its loop
 // (Run or BlockOn), and every task is polled on that goroutine, called the
 // owner. The executor's reactor (epoll and a timer heap) belongs to it too:
 // when no task is ready the loop parks until an fd event, a timer or a
-// post from another goroutine (see [ParkMode]).
+// post from another goroutine (see [Park]).
 //
 // Who may call what:
 //   - Spawn, SpawnDetached, Waker methods, Notify.Notify and Stop may be

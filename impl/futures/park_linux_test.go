@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var parkModes = []ParkMode{ParkNetpoll, ParkThread}
+var parkModes = []Park{ParkNetpoll, ParkThread}
 
 // whenParked runs f on a new goroutine once e's loop has set its parked
 // flag: it is then about to wait or waiting, the window in which a post
@@ -35,7 +35,7 @@ func parksDuring(e *Executor, f func()) uint64 {
 // spawn and a wake from another goroutine (the inbox and the eventfd), an
 // fd becoming readable, and a timer; and Close leaves no fd or goroutine
 // behind (with ParkNetpoll that includes the Parker's duplicate fd).
-func TestParkModesWake(t *testing.T) {
+func TestParksWake(t *testing.T) {
 	for _, mode := range parkModes {
 		t.Run("park="+mode.String(), func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())

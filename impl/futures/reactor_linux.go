@@ -37,7 +37,7 @@ import (
 // pointer; the generation changes when a slot is freed, so an event still
 // queued for a closed fd is recognised and dropped.
 //
-// Where the idle loop waits depends on the executor's ParkMode: in
+// Where the idle loop waits depends on the executor's Park: in
 // epoll_wait itself (ParkThread), or on the Go netpoller (ParkNetpoll),
 // which watches a duplicate of the epoll fd — readable whenever epoll_wait
 // would return something — so that the loop's goroutine gives its P back
@@ -70,7 +70,7 @@ const notifierData = ^uint64(0)
 // eventBatch is the most events one epoll_wait returns.
 const eventBatch = 256
 
-func newReactor(mode ParkMode) (*reactor, error) {
+func newReactor(mode Park) (*reactor, error) {
 	p, n, err := epoll.NewWithNotifier(notifierData)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"syscall"
 	"time"
+
+	"iostrat/internal/netpark"
 )
 
 // A Token is the caller's name for an operation, returned in its
@@ -189,25 +191,17 @@ type Config struct {
 // goroutine the owner has just made runnable waits that long. Parked on
 // the netpoller, the owner gives its P back at once, as a goroutine
 // blocked on a socket does.
-type Park uint8
+type Park = netpark.Mode
 
 const (
 	// ParkNetpoll parks the owner goroutine on the Go netpoller: the
 	// emulated port's epoll fd, or an eventfd the ring signals, is
 	// registered with the Go runtime's own poller (see park_linux.go).
 	// The default.
-	ParkNetpoll Park = iota
-	// ParkThread blocks the owner's thread in io_uring_enter or epoll_wait,
-	// as a C event loop embedded in a Go program would.
-	ParkThread
+	ParkNetpoll = netpark.Netpoll
+	// ParkThread blocks the owner's thread in io_uring_enter or epoll_wait.
+	ParkThread = netpark.Thread
 )
-
-func (p Park) String() string {
-	if p == ParkThread {
-		return "thread"
-	}
-	return "netpoll"
-}
 
 // Defaults for a zero Config.
 const (
