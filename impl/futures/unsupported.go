@@ -16,7 +16,7 @@ type reactor struct{}
 
 var errNoEpoll = fmt.Errorf("futures: the reactor needs Linux epoll: %w", errors.ErrUnsupported)
 
-func newReactor(Park) (*reactor, error)    { return nil, errNoEpoll }
+func newReactor(Park) (*reactor, error)        { return nil, errNoEpoll }
 func (*reactor) active() bool                  { return false }
 func (*reactor) wakeup() bool                  { return false }
 func (*reactor) poll(*Executor, int) int       { return 0 }

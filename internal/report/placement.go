@@ -71,7 +71,7 @@ type placement struct {
 	util       float64
 	hasUtil    bool
 	wall       float64 // seconds the measured calls took: iterations × sec/op
-	socket     bool // the result carries the client's placement
+	socket     bool    // the result carries the client's placement
 	clientCPUs int
 	clientMax  int // the client's GOMAXPROCS
 	shared     int
