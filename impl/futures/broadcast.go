@@ -15,11 +15,10 @@ import (
 // NotifyAll may be called from anywhere, and from elsewhere than the home
 // it is posted to the home's inbox.
 type Broadcast struct {
-	home   *Executor
-	gen    uint64         // home only
-	head   *BroadcastWait // home only: waiting futures, oldest first
-	tail   *BroadcastWait
-	posted atomic.Bool
+	home    *Executor
+	gen     uint64     // home only
+	waiters waiterList // home only
+	posted  atomic.Bool
 }
 
 // NewBroadcast returns a Broadcast whose waiters are tasks of home.
@@ -49,10 +48,7 @@ func (b *Broadcast) runOnOwner(*Executor) {
 
 func (b *Broadcast) notifyLocal() {
 	b.gen++
-	for w := b.head; w != nil; w = b.head {
-		b.unlink(w)
-		w.waker.Wake()
-	}
+	b.waiters.wakeAll()
 }
 
 // Wait returns a future ready once the generation is past seen, with the
@@ -63,11 +59,9 @@ func (b *Broadcast) Wait(seen uint64) BroadcastWait { return BroadcastWait{b: b,
 // BroadcastWait waits for a Broadcast. While it waits it is linked into
 // the Broadcast's list, so it must not be copied once polled.
 type BroadcastWait struct {
-	b          *Broadcast
-	seen       uint64
-	waker      Waker
-	prev, next *BroadcastWait
-	linked     bool
+	b    *Broadcast
+	seen uint64
+	node waiter
 }
 
 // Poll implements Future.
@@ -77,47 +71,21 @@ func (w *BroadcastWait) Poll(cx *Context) Poll[uint64] {
 		panic("futures: Broadcast waited on outside its home executor")
 	}
 	if b.gen > w.seen {
-		if w.linked {
-			b.unlink(w)
-			w.waker.Drop()
-		}
+		stale := b.waiters.leave(&w.node)
+		stale.Drop()
 		return Ready(b.gen)
 	}
-	w.waker.CloneFrom(cx.Waker())
-	if !w.linked {
-		w.linked = true
-		w.next = nil
-		w.prev = b.tail
-		if b.tail != nil {
-			b.tail.next = w
-		} else {
-			b.head = w
-		}
-		b.tail = w
-	}
+	b.waiters.join(&w.node, cx.Waker())
 	return Pending[uint64]()
 }
 
 // Drop leaves the waiter list.
 func (w *BroadcastWait) Drop() {
-	if w.linked {
-		w.b.unlink(w)
-		w.waker.Drop()
+	if w.b == nil {
+		return // never made by Wait
 	}
-}
-
-func (b *Broadcast) unlink(w *BroadcastWait) {
-	if w.prev != nil {
-		w.prev.next = w.next
-	} else {
-		b.head = w.next
-	}
-	if w.next != nil {
-		w.next.prev = w.prev
-	} else {
-		b.tail = w.prev
-	}
-	w.prev, w.next, w.linked = nil, nil, false
+	stale := w.b.waiters.leave(&w.node)
+	stale.Drop()
 }
 
 // SharedBroadcast is a Broadcast whose waiters may be tasks of any
@@ -130,10 +98,9 @@ func (b *Broadcast) unlink(w *BroadcastWait) {
 // write). A Broadcast pays none of this: use it when the waiters share one
 // executor.
 type SharedBroadcast struct {
-	mu   sync.Mutex
-	gen  uint64               // guarded by mu
-	head *SharedBroadcastWait // guarded by mu: waiting futures, oldest first
-	tail *SharedBroadcastWait
+	mu      sync.Mutex
+	gen     uint64     // guarded by mu
+	waiters waiterList // guarded by mu
 }
 
 // NewSharedBroadcast returns a SharedBroadcast with no waiter.
@@ -149,10 +116,7 @@ func NewSharedBroadcast() *SharedBroadcast { return &SharedBroadcast{} }
 func (b *SharedBroadcast) NotifyAll() {
 	b.mu.Lock()
 	b.gen++
-	for w := b.head; w != nil; w = b.head {
-		b.unlink(w)
-		w.waker.Wake()
-	}
+	b.waiters.wakeAll()
 	b.mu.Unlock()
 }
 
@@ -166,11 +130,9 @@ func (b *SharedBroadcast) Wait(seen uint64) SharedBroadcastWait {
 // linked into the SharedBroadcast's list, so it must not be copied once
 // polled. Its waker and links are guarded by the SharedBroadcast's mutex.
 type SharedBroadcastWait struct {
-	b          *SharedBroadcast
-	seen       uint64
-	waker      Waker
-	prev, next *SharedBroadcastWait
-	linked     bool
+	b    *SharedBroadcast
+	seen uint64
+	node waiter
 }
 
 // Poll implements Future.
@@ -178,19 +140,12 @@ func (w *SharedBroadcastWait) Poll(cx *Context) Poll[uint64] {
 	b := w.b
 	b.mu.Lock()
 	if gen := b.gen; gen > w.seen {
-		var stale Waker
-		if w.linked {
-			b.unlink(w)
-			stale = w.waker.Take()
-		}
+		stale := b.waiters.leave(&w.node)
 		b.mu.Unlock()
 		stale.Drop()
 		return Ready(gen)
 	}
-	w.waker.CloneFrom(cx.Waker())
-	if !w.linked {
-		b.link(w)
-	}
+	b.waiters.join(&w.node, cx.Waker())
 	b.mu.Unlock()
 	return Pending[uint64]()
 }
@@ -202,37 +157,65 @@ func (w *SharedBroadcastWait) Drop() {
 		return
 	}
 	b.mu.Lock()
-	var stale Waker
-	if w.linked {
-		b.unlink(w)
-		stale = w.waker.Take()
-	}
+	stale := b.waiters.leave(&w.node)
 	b.mu.Unlock()
 	stale.Drop()
 }
 
-func (b *SharedBroadcast) link(w *SharedBroadcastWait) {
-	w.linked = true
-	w.next = nil
-	w.prev = b.tail
-	if b.tail != nil {
-		b.tail.next = w
-	} else {
-		b.head = w
-	}
-	b.tail = w
+// waiterList is the waiting futures of a Broadcast or SharedBroadcast,
+// oldest first: an intrusive doubly linked list whose nodes live in the
+// futures themselves, so waiting allocates nothing. The caller provides
+// the exclusion (the home executor, or a mutex).
+type waiterList struct{ head, tail *waiter }
+
+// A waiter is one future's node: the waker to wake and its links.
+type waiter struct {
+	waker      Waker
+	prev, next *waiter
+	linked     bool
 }
 
-func (b *SharedBroadcast) unlink(w *SharedBroadcastWait) {
+// join records wk as w's waker and links w at the tail if it is not
+// linked yet.
+func (l *waiterList) join(w *waiter, wk *Waker) {
+	w.waker.CloneFrom(wk)
+	if w.linked {
+		return
+	}
+	w.linked, w.next, w.prev = true, nil, l.tail
+	if l.tail != nil {
+		l.tail.next = w
+	} else {
+		l.head = w
+	}
+	l.tail = w
+}
+
+// leave unlinks w if it is linked and hands back its waker for the
+// caller to drop (outside a lock: a drop may free a task); a waiter that
+// is not linked gives back an empty Waker.
+func (l *waiterList) leave(w *waiter) Waker {
+	if !w.linked {
+		return Waker{}
+	}
 	if w.prev != nil {
 		w.prev.next = w.next
 	} else {
-		b.head = w.next
+		l.head = w.next
 	}
 	if w.next != nil {
 		w.next.prev = w.prev
 	} else {
-		b.tail = w.prev
+		l.tail = w.prev
 	}
 	w.prev, w.next, w.linked = nil, nil, false
+	return w.waker.Take()
+}
+
+// wakeAll unlinks every waiter, oldest first, and wakes it.
+func (l *waiterList) wakeAll() {
+	for w := l.head; w != nil; w = l.head {
+		wk := l.leave(w)
+		wk.Wake()
+	}
 }
