@@ -165,6 +165,16 @@ type Info struct {
 	Knobs []Knob
 }
 
+// Knob returns the value of the knob key, or "" if the runtime has none.
+func (i Info) Knob(key string) string {
+	for _, k := range i.Knobs {
+		if k.Key == key {
+			return k.Value
+		}
+	}
+	return ""
+}
+
 // A Knob is one tuning parameter and its value.
 type Knob struct{ Key, Value string }
 

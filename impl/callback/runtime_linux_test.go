@@ -58,7 +58,7 @@ func TestParkOption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := knob(rt.Info(), "park"); got != park.String() {
+		if got := rt.Info().Knob("park"); got != park.String() {
 			t.Errorf("Park %v: knob park=%q", park, got)
 		}
 		for i, l := range rt.(*cbRuntime).loops {
@@ -76,15 +76,6 @@ func TestParkOption(t *testing.T) {
 		rt.Close()
 		t.Fatal("Start with an unknown park mode succeeded")
 	}
-}
-
-func knob(info iostrat.Info, key string) string {
-	for _, k := range info.Knobs {
-		if k.Key == key {
-			return k.Value
-		}
-	}
-	return ""
 }
 
 // TestWorkSpreadOverLoops: with two loops, Inject (even from one

@@ -97,15 +97,12 @@ func TestParkKnob(t *testing.T) {
 	for _, s := range []Strategy{{Backend: Uring}, {Backend: Emulated}} {
 		for _, park := range []iostrat.Park{iostrat.ParkNetpoll, iostrat.ParkThread} {
 			rt := startRuntime(t, s, iostrat.Options{Loops: 1, Park: park})
-			knobs := map[string]string{}
-			for _, k := range rt.Info().Knobs {
-				knobs[k.Key] = k.Value
+			info := rt.Info()
+			if info.Knob("park") != park.String() || info.Knob("park-wake") == "" {
+				t.Errorf("%s with Park %v: park=%q park-wake=%q", s.Name(), park, info.Knob("park"), info.Knob("park-wake"))
 			}
-			if knobs["park"] != park.String() || knobs["park-wake"] == "" {
-				t.Errorf("%s with Park %v: park=%q park-wake=%q", s.Name(), park, knobs["park"], knobs["park-wake"])
-			}
-			if knobs["read-buffer"] != fmt.Sprint(iostrat.DefaultReadBuffer) {
-				t.Errorf("%s: read-buffer=%q, want the shared default %d", s.Name(), knobs["read-buffer"], iostrat.DefaultReadBuffer)
+			if info.Knob("read-buffer") != fmt.Sprint(iostrat.DefaultReadBuffer) {
+				t.Errorf("%s: read-buffer=%q, want the shared default %d", s.Name(), info.Knob("read-buffer"), iostrat.DefaultReadBuffer)
 			}
 		}
 	}
