@@ -51,12 +51,14 @@
 //
 //	Handoff      park=netpoll|thread  an empty workload call: into a parked runtime and back
 //	Spawn        tasks=10000          spawn N empty tasks from inside the runtime, join all (tokio spawn_many)
-//	Chain        depth=1000           each task spawns the next (tokio chained_spawn)
+//	Chain        depth=10000          each task spawns the next (tokio chained_spawn, 10× deeper: see below)
 //	Inject       producers=P/tasks=N  P outside OS threads push N tasks in total (tokio remote_spawn, libuv async_pummel)
 //	Yield        tasks=200/yields=1000  self-wake and reschedule (tokio yield_many)
-//	PingPong     mode=same|cross|hog  two tasks alternate through the model's wake primitive (tokio ping_pong, Go ChanSync, PingPongHog)
+//	PingPong     mode=same|cross|hog  two tasks alternate through the model's wake primitive (tokio ping_pong, Go ChanSync, PingPongHog);
+//	                                  20,000 rounds per call same-thread, 1,000 otherwise
 //	WakeExternal rounds=1000          a plain OS thread wakes a parked task (libuv async1, Go netpollBreak)
-//	FanOut       waiters=K            one event wakes K waiters (tokio sync_notify, Go Cond)
+//	FanOut       waiters=K            one event wakes K waiters (tokio sync_notify, Go Cond); at least 100 events
+//	                                  and 20,000 wakes per call
 //	Timers       op=arm-cancel|fire   timer insert+cancel cost; firing and lateness (libuv million_timers)
 //	Echo         conns=C/size=S       TCP ping-pong, 1/16/256 connections × 64 B/1 KiB/16 KiB (libuv ping_pongs, Go TCP4Persistent)
 //	Pump         conns=C/frame=F      bulk one-way transfer, every frame acknowledged with its hash (libuv pump)
@@ -69,8 +71,13 @@
 // Each strategy runs a fresh runtime per leaf benchmark, started with zero
 // Options (loops follow GOMAXPROCS); a strategy that cannot run on this
 // machine is skipped with its reason and reads n/a. Every call includes
-// one Handoff: the figures per unit divide it over the call's units. The socket workloads
-// (Echo, Pump, HTTP, Churn, Latency, Idle) add the registry's I/O variants
+// one Handoff (about 12 µs into a parked loop at cpus=1, under 1 µs for
+// goroutines), and the figures per unit divide it over the call's units;
+// calls are sized so that it stays a few percent of the fastest
+// strategy's call, which is why Chain, same-thread PingPong and FanOut
+// with few waiters do more units per call than the anchors they mirror.
+// The socket workloads (Echo, Pump, HTTP, Churn, Latency, Idle) add the
+// registry's I/O variants
 // as columns of their own: callback_edge is the callback loop with
 // edge-triggered readiness and a per-connection byte budget per turn.
 //

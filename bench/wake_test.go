@@ -11,17 +11,25 @@ import (
 // Wake workloads: what it costs to wake a waiting task.
 const (
 	pingPongRounds = 1_000 // rounds per call; tokio ping_pong does 1,000 per iteration
-	wakeRounds     = 1_000 // external wakes per call; libuv async1 counts round trips
-	fanOutRounds   = 100   // events per call
+	// sameRounds are the rounds of a same-thread call: a round there costs
+	// 25-350 ns, so 1,000 of them would be as long as one hand-off into a
+	// loop (see the note on call size in dispatch_test.go).
+	sameRounds   = 20_000
+	wakeRounds   = 1_000  // external wakes per call; libuv async1 counts round trips
+	fanOutRounds = 100    // events per call, at least
+	fanOutWakes  = 20_000 // wakes per call, at least: more rounds for few waiters (call size, dispatch_test.go)
 )
 
 var fanOutWaiters = []int{1, 8, 64, 512} // tokio sync_notify and Go's Cond benchmarks span these
 
 func BenchmarkPingPong(b *testing.B) {
-	rounds := size(pingPongRounds, 200)
 	modes := []iostrat.PingPongMode{iostrat.SameThread, iostrat.CrossThread, iostrat.Hog}
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, mode := range modes {
+			rounds := size(pingPongRounds, 200)
+			if mode == iostrat.SameThread {
+				rounds = size(sameRounds, 2_000)
+			}
 			b.Run("mode="+mode.String(), func(b *testing.B) {
 				withRuntime(b, s, func(rt iostrat.Runtime) {
 					measure(b, rt, unitRound, rounds, func() error {
@@ -55,9 +63,9 @@ func BenchmarkWakeExternal(b *testing.B) {
 }
 
 func BenchmarkFanOut(b *testing.B) {
-	rounds := size(fanOutRounds, 20)
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, k := range fanOutWaiters {
+			rounds := size(max(fanOutRounds, fanOutWakes/k), 20)
 			b.Run("waiters="+strconv.Itoa(k), func(b *testing.B) {
 				withRuntime(b, s, func(rt iostrat.Runtime) {
 					measure(b, rt, unitWake, k*rounds, func() error {
