@@ -13,7 +13,7 @@
 // that implements [Strategy]. The contract is made of workloads with exact
 // semantics — parameters in, a verifiable result out — that each strategy
 // implements in its own idiom: [Dispatcher] (spawn, chain, inject, yield),
-// [Waker] (ping-pong, external wake, fan-out), [TimerRunner] and [Server].
+// [Wakeups] (ping-pong, external wake, fan-out), [TimerRunner] and [Server].
 // Protocols are sans-I/O [Handler]s written once (internal/proto), so
 // strategies differ only in how they move bytes and schedule work.
 //
@@ -21,10 +21,20 @@
 //
 //	cmd/iostrat         command: list, serve, load, report
 //	bench, iostrattest  workloads as testing.B benchmarks; the conformance suite
+//	strategies          the composition root: the one list of strategies, the
+//	                    only package that imports every impl/ package
+//	impl/*              the strategies; never import each other, bench or strategies
 //	iostrat (this)      the contract
-//	impl/*              the strategies; never import each other or bench
-//	internal/*          protocol state machines and shared syscall helpers
+//	internal/*          below the strategies: syscall helpers (epoll, netfd,
+//	                    netpark, affinity), shared adapter scaffolding
+//	                    (lifecycle), timer heap, load generator, and the
+//	                    protocols (internal/proto), which implement this
+//	                    package's [Handler]; internal/report reads and
+//	                    publishes results and imports no strategy
 //
-// The list of registered strategies lives in internal/registry: adding a
-// strategy is one package plus one line there.
+// Inside each impl/ package the same split holds: the model is a small
+// library a Go program can use on its own, which never imports this
+// package, and the adapter in the package's strategy*.go files is the
+// only code that does. Adding a strategy is one package plus one line in
+// strategies.All.
 package iostrat

@@ -54,8 +54,6 @@ func (c Counter) String() string {
 	return "unknown"
 }
 
-// IsSyscall reports whether c counts system calls.
-func (c Counter) IsSyscall() bool { return c >= SysEpollWait && c < numCounters }
 
 // Counters lists every counter in order.
 func Counters() []Counter {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -178,12 +179,23 @@ func (i Info) Knob(key string) string {
 // A Knob is one tuning parameter and its value.
 type Knob struct{ Key, Value string }
 
+// String formats the knob as key=value, quoting a value that is empty or
+// holds a space, tab or quote, so a line of knobs splits back into them.
+// It is the one formatter of knobs: headers, logs and `iostrat list` use it.
+func (k Knob) String() string {
+	v := k.Value
+	if v == "" || strings.ContainsAny(v, " \t\"") {
+		v = strconv.Quote(v)
+	}
+	return k.Key + "=" + v
+}
+
 // String formats the info as one line: name, backend, then key=value knobs.
 func (i Info) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s backend=%s", i.Name, i.Backend)
 	for _, k := range i.Knobs {
-		fmt.Fprintf(&b, " %s=%s", k.Key, k.Value)
+		b.WriteString(" " + k.String())
 	}
 	return b.String()
 }

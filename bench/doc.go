@@ -1,5 +1,5 @@
 // Package bench holds the shared testing.B workloads. Every benchmark
-// ranges over the strategies in internal/registry and names its
+// ranges over the strategies in strategies and names its
 // sub-benchmarks only with key=value parts, strategy first:
 //
 //	BenchmarkPingPong/impl=futures/mode=cross

@@ -9,13 +9,13 @@ import (
 
 	"iostrat"
 	"iostrat/internal/affinity"
-	"iostrat/internal/registry"
+	"iostrat/strategies"
 )
 
 // forEachStrategy runs f once per registered strategy as the sub-benchmark
 // impl=<name>, so `benchstat -col /impl` puts strategies side by side.
 func forEachStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
-	for _, s := range strategyOrder(b.Name(), registry.All()) {
+	for _, s := range strategyOrder(b.Name(), strategies.All()) {
 		b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
 	}
 }
@@ -24,7 +24,7 @@ func forEachStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
 // the registry's I/O variants (a strategy with a socket-only knob turned,
 // such as edge-triggered readiness) as columns of their own.
 func forEachIOStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
-	for _, s := range strategyOrder(b.Name(), registry.Benchmarked()) {
+	for _, s := range strategyOrder(b.Name(), strategies.Benchmarked()) {
 		b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 
 	"iostrat"
-	"iostrat/internal/registry"
+	"iostrat/strategies"
 )
 
 // runList starts each strategy once to ask it what it is, so the listing
@@ -24,7 +24,7 @@ func runList(stdout, stderr io.Writer, args []string) error {
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tMODEL\tBACKEND\tSTATUS")
-	for _, s := range registry.Everything() {
+	for _, s := range strategies.Everything() {
 		info, err := describe(s)
 		status := "ok"
 		if err != nil {
@@ -33,7 +33,7 @@ func runList(stdout, stderr io.Writer, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name(), orDash(info.Model), orDash(info.Backend), status)
 		if *verbose && err == nil {
 			for _, k := range info.Knobs {
-				fmt.Fprintf(tw, "\t  %s\t%s\t\n", k.Key, k.Value)
+				fmt.Fprintf(tw, "\t  %s\t\t\n", k)
 			}
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"iostrat/internal/registry"
+	"iostrat/strategies"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -105,7 +105,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 		sig      syscall.Signal
 	}
 	runs := []run{{"goroutine", syscall.SIGINT}}
-	for _, name := range registry.Names() {
+	for _, name := range strategies.Names() {
 		runs = append(runs, run{name, syscall.SIGTERM})
 	}
 	for _, r := range runs {

@@ -12,9 +12,8 @@ import (
 	"strings"
 	"syscall"
 
-	iocpstyle "iostrat/impl/iocp_style"
-	"iostrat/internal/registry"
 	"iostrat/internal/report"
+	"iostrat/strategies"
 )
 
 // runReport runs the benchmark catalogue and publishes results/: the raw
@@ -82,8 +81,8 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 			Quick:      *quick,
 			Bench:      *bench,
 			Seed:       *seed,
-			Strategies: registry.Benchmarked(),
-			IOURing:    probeIOURing,
+			Strategies: strategies.Benchmarked(),
+			IOURing:    strategies.IOURing,
 			Runner:     runner,
 			Progress:   stderr,
 		})
@@ -118,14 +117,4 @@ func findModule(ctx context.Context, r report.Runner) (string, error) {
 		return "", errors.New("not inside the iostrat module: run iostrat report from its source tree")
 	}
 	return filepath.Dir(gomod), nil
-}
-
-// probeIOURing describes io_uring on this machine: the features the
-// completion-queue strategy found and uses, or why it cannot.
-func probeIOURing() string {
-	features, err := iocpstyle.Probe()
-	if err != nil {
-		return "unavailable: " + err.Error()
-	}
-	return features
 }

@@ -137,13 +137,3 @@ func TestReportWithoutGo(t *testing.T) {
 		t.Errorf("report without go = %v, want a clear error", err)
 	}
 }
-
-func TestProbeIOURingWithoutStrategy(t *testing.T) {
-	// Until the completion-queue strategy is registered, io_uring is
-	// reported as unknown; once it is, as its backend and knobs or why it
-	// cannot start. Either way the value is one non-empty line.
-	got := probeIOURing()
-	if got == "" || strings.Contains(got, "\n") {
-		t.Errorf("probeIOURing() = %q", got)
-	}
-}

@@ -13,7 +13,7 @@ import (
 
 	"iostrat"
 	"iostrat/internal/proto"
-	"iostrat/internal/registry"
+	"iostrat/strategies"
 )
 
 // runServe serves a protocol under a strategy until SIGINT or SIGTERM,
@@ -34,9 +34,9 @@ func runServe(stdout, stderr io.Writer, args []string) error {
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
 	if *strategy == "" {
-		return fmt.Errorf("serve: -strategy is required (have %s)", strings.Join(registry.Names(), ", "))
+		return fmt.Errorf("serve: -strategy is required (have %s)", strings.Join(strategies.Names(), ", "))
 	}
-	s, err := registry.Lookup(*strategy)
+	s, err := strategies.Lookup(*strategy)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -3,7 +3,7 @@
 // io_uring, plus the adapter that drives the iostrat workloads with it.
 // It sits beside impl/goroutine, impl/callback and impl/futures, imports
 // only the iostrat contract and the internal epoll, netfd, netpark and
-// timerheap helpers, and is listed by internal/registry.
+// timerheap helpers, and is listed by strategies.
 //
 // # The model
 //

@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -302,11 +301,7 @@ func describeAt(s iostrat.Strategy, procs int) ([]string, error) {
 	info := rt.Info()
 	knobs := []string{"backend=" + orUnknown(info.Backend)}
 	for _, k := range info.Knobs {
-		value := k.Value
-		if value == "" || strings.ContainsAny(value, " \t\"") {
-			value = strconv.Quote(value)
-		}
-		knobs = append(knobs, k.Key+"="+value)
+		knobs = append(knobs, k.String())
 	}
 	return knobs, nil
 }

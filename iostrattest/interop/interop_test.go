@@ -12,7 +12,7 @@ import (
 
 	"iostrat"
 	"iostrat/internal/proto"
-	"iostrat/internal/registry"
+	"iostrat/strategies"
 	"iostrat/iostrattest"
 )
 
@@ -69,7 +69,7 @@ func TestWrk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range registry.Benchmarked() {
+	for _, s := range strategies.Benchmarked() {
 		t.Run(s.Name(), func(t *testing.T) {
 			addr := serveHTTP(t, s)
 			for _, pipeline := range []int{1, 16} {
@@ -104,7 +104,7 @@ func TestWrk(t *testing.T) {
 // status line, the headers and the body.
 func TestCurl(t *testing.T) {
 	curl := needTool(t, "curl")
-	for _, s := range registry.Benchmarked() {
+	for _, s := range strategies.Benchmarked() {
 		t.Run(s.Name(), func(t *testing.T) {
 			addr := serveHTTP(t, s)
 			out, err := exec.Command(curl, "-sS", "-i", "--max-time", "10", "http://"+addr+"/plaintext").CombinedOutput()
@@ -146,7 +146,7 @@ func TestCurl(t *testing.T) {
 
 // TestHostile runs the hostile and faulty clients against every strategy.
 func TestHostile(t *testing.T) {
-	for _, s := range registry.Benchmarked() {
+	for _, s := range strategies.Benchmarked() {
 		t.Run(s.Name(), func(t *testing.T) {
 			iostrattest.TestHostile(t, s)
 		})

@@ -1,4 +1,4 @@
-package registry
+package strategies
 
 import (
 	"strings"
@@ -61,5 +61,14 @@ func TestVariantSetsOptionsAndName(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no trigger knob in %v", info.Knobs)
+	}
+}
+
+func TestIOURingIsOneLine(t *testing.T) {
+	// Either the features the completion-queue strategy uses or why it
+	// cannot: one non-empty line for the results header.
+	got := IOURing()
+	if got == "" || strings.Contains(got, "\n") {
+		t.Errorf("IOURing() = %q, want one non-empty line", got)
 	}
 }

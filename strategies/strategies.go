@@ -1,7 +1,8 @@
-// Package registry is the one list of strategies. The benchmarks range
+// Package strategies is the one list of strategies: the composition root
+// that imports every impl/ package so nothing below it has to. The benchmarks range
 // over it, the conformance tests and the command look names up in it, so
 // adding a strategy is one package plus one line in All.
-package registry
+package strategies
 
 import (
 	"fmt"
@@ -107,4 +108,15 @@ func (r renamed) Info() iostrat.Info {
 	info := r.Runtime.Info()
 	info.Name = r.name
 	return info
+}
+
+// IOURing describes io_uring on this machine for a results header: the
+// features the completion-queue strategy found and uses, or
+// "unavailable: " and why it cannot use them.
+func IOURing() string {
+	features, err := iocpstyle.Probe()
+	if err != nil {
+		return "unavailable: " + err.Error()
+	}
+	return features
 }
