@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"iostrat"
 )
 
 // Micro-benchmarks of the loop's own mechanisms. Cross-strategy numbers
@@ -101,10 +99,8 @@ func BenchmarkPostStorm(b *testing.B) {
 			// Every post is queued before this one, so when it runs all ran.
 			onLoop(b, l, func(*loopT) {})
 			d := l.Stats().Sub(before)
-			writes, _ := d.Get(iostrat.SysEventfdWrite)
-			waits, _ := d.Get(iostrat.SysEpollWait)
-			b.ReportMetric(float64(writes)/float64(b.N), "eventfd-writes/op")
-			b.ReportMetric(float64(waits)/float64(b.N), "epoll-waits/op")
+			b.ReportMetric(float64(d.EventfdWrites)/float64(b.N), "eventfd-writes/op")
+			b.ReportMetric(float64(d.EpollWaits)/float64(b.N), "epoll-waits/op")
 		})
 	}
 }

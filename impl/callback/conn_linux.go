@@ -105,7 +105,7 @@ func (c *Conn) Write(p []byte) {
 	l := c.loop
 	if c.Pending() == 0 {
 		n, err := netfd.Write(c.fd, p)
-		l.count.writes++
+		l.count.Writes++
 		if err != nil && err != unix.EAGAIN {
 			c.closeNow(err)
 			return
@@ -184,11 +184,11 @@ func (c *Conn) readInput() {
 	total := 0
 	for {
 		n, err := netfd.Read(c.fd, buf)
-		l.count.reads++
+		l.count.Reads++
 		if err != nil {
 			if err == unix.EAGAIN {
 				if total == 0 {
-					l.count.spurious++
+					l.count.SpuriousWakes++
 				}
 				return
 			}
@@ -202,7 +202,7 @@ func (c *Conn) readInput() {
 		total += n
 		if c.state == connReading && s.cb.OnData != nil {
 			c.inCallback = true
-			l.count.callbacks++
+			l.count.Callbacks++
 			s.cb.OnData(c, buf[:n])
 			c.inCallback = false
 			if c.closeLater {
@@ -249,7 +249,7 @@ func (c *Conn) flush() {
 	l := c.loop
 	for c.sent < len(c.out) {
 		n, err := netfd.Write(c.fd, c.out[c.sent:])
-		l.count.writes++
+		l.count.Writes++
 		if err == unix.EAGAIN {
 			break
 		}
@@ -351,7 +351,7 @@ func (c *Conn) closeNow(err error) {
 	}
 	c.srv.closed(c)
 	if c.srv.cb.OnClose != nil {
-		l.count.callbacks++
+		l.count.Callbacks++
 		c.srv.cb.OnClose(c, err)
 	}
 }

@@ -5,6 +5,30 @@
 // — Loop, Post, Watch, AfterFunc, Event, Server — plus an adapter (see
 // Strategy) that runs the iostrat workloads in that idiom.
 //
+// # Files
+//
+// The library, which does not import the iostrat contract and can be
+// used alone (see the package examples):
+//
+//   - loop_linux.go: Loop and its Config, Park, posting, timers, Counters
+//     and ErrClosed
+//   - queue_linux.go: the two posting queues, cross-thread and loop-local
+//   - watch_linux.go: Watch, the fd table and event dispatch
+//   - event_linux.go: Event, a one-shot broadcast to callbacks
+//   - server_linux.go: Server, its ServerConfig, Trigger and Callbacks
+//   - conn_linux.go: Conn, one served connection
+//   - race_linux.go, norace_linux.go: the loop-goroutine check, on with -race
+//
+// The adapter, the only files that import iostrat; they translate
+// options, counters and errors and hold no mechanism of their own:
+//
+//   - strategy.go: Strategy, Name and Start
+//   - strategy_linux.go: the runtime (start, Info, Stats, Close) and the
+//     translation of park mode, trigger, counters and closed errors
+//   - strategy_workloads_linux.go: every workload written as callbacks
+//   - strategy_serve_linux.go: Serve, an iostrat.Protocol as Callbacks
+//   - strategy_other.go: Start's error on systems without epoll
+//
 // # The model
 //
 // A loop is one thread that does one thing at a time and never blocks
@@ -115,15 +139,15 @@
 // pool, only while it has unsent output. Output is written at once when
 // nothing is queued; EPOLLOUT is registered only after a short write or
 // EAGAIN and removed once the queue drains (level-triggered; edge-triggered
-// registers it once). Past Options.HighWater of queued output the
+// registers it once). Past ServerConfig.HighWater of queued output the
 // connection stops being read until it drains below half, so a client
 // that does not read cannot grow the server's memory without bound.
 // Connection states are tabled at connState.
 //
-// Edge-triggered mode (Options.Trigger) reads a connection until a short
-// read, end of stream, or its per-turn byte budget, and puts a connection
-// that spent its budget on a ready list for the next turn, so one fast
-// sender cannot starve the others.
+// Edge-triggered mode (ServerConfig.Trigger) reads a connection until a
+// short read, end of stream, or its per-turn byte budget, and puts a
+// connection that spent its budget on a ready list for the next turn, so
+// one fast sender cannot starve the others.
 //
 // # Counters
 //
@@ -131,5 +155,7 @@
 // (stale events, reads that found nothing), and its system calls by kind
 // (epoll_wait, epoll_ctl, read, write, accept4, eventfd read); eventfd
 // writes are counted by the posting goroutines, atomically, as they are
-// rare. Stats reads each loop's counters on that loop.
+// rare. Loop.Stats reads them on the loop, as a Counters value; the
+// adapter sums every loop's into iostrat.Stats (Callbacks as CallbacksRun,
+// EpollWaits as SysEpollWait, and so on).
 package callback

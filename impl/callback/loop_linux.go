@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"iostrat"
 	"iostrat/internal/epoll"
 	"iostrat/internal/netpark"
 	"iostrat/internal/timerheap"
@@ -110,23 +109,47 @@ type Loop struct {
 	stopping bool
 	err      error
 
-	count counters
+	count Counters // all but EventfdWrites, which is l.eventfdWrites
 
-	final iostrat.Stats // written before exited is closed
+	final Counters // written before exited is closed
 }
 
-// counters are the loop's statistics: plain integers, since only the loop
-// goroutine touches them; Stats reads them on the loop.
-type counters struct {
-	callbacks    uint64 // posted, timer, watch and connection callbacks run
-	parks        uint64 // turns that could block (in epoll_wait or on the netpoller)
-	epollWaits   uint64 // every epoll_wait, the parker's non-blocking looks included
-	epollCtls    uint64
-	reads        uint64
-	writes       uint64
-	accepts      uint64
-	eventfdReads uint64
-	spurious     uint64 // stale events dropped, reads that found nothing
+// ErrClosed is returned by Post once the loop is closing, and by
+// NewServer when its acceptor loop has stopped. A connection still open
+// when its loop stops is closed with it, and OnClose gets ErrClosed.
+var ErrClosed = errors.New("callback: loop closed")
+
+// Counters are a loop's statistics (see Loop.Stats). The loop counts in
+// plain integers, since only its goroutine touches them, except the
+// eventfd writes, which the posting goroutines count atomically.
+type Counters struct {
+	Callbacks     uint64 // posted, timer, watch and connection callbacks run
+	Parks         uint64 // turns that could block (in epoll_wait or on the netpoller)
+	SpuriousWakes uint64 // stale events dropped, reads that found nothing
+	EpollWaits    uint64 // every epoll_wait, the parker's non-blocking looks included
+	EpollCtls     uint64 // epoll_ctl calls
+	Reads         uint64 // read calls on connections
+	Writes        uint64 // write calls on connections
+	Accepts       uint64 // accept4 calls
+	EventfdWrites uint64 // eventfd writes by posts that found the loop parked
+	EventfdReads  uint64 // eventfd reads by the loop
+}
+
+// Sub returns c minus earlier, field by field: the work done between two
+// snapshots of one loop.
+func (c Counters) Sub(earlier Counters) Counters {
+	return Counters{
+		Callbacks:     c.Callbacks - earlier.Callbacks,
+		Parks:         c.Parks - earlier.Parks,
+		SpuriousWakes: c.SpuriousWakes - earlier.SpuriousWakes,
+		EpollWaits:    c.EpollWaits - earlier.EpollWaits,
+		EpollCtls:     c.EpollCtls - earlier.EpollCtls,
+		Reads:         c.Reads - earlier.Reads,
+		Writes:        c.Writes - earlier.Writes,
+		Accepts:       c.Accepts - earlier.Accepts,
+		EventfdWrites: c.EventfdWrites - earlier.EventfdWrites,
+		EventfdReads:  c.EventfdReads - earlier.EventfdReads,
+	}
 }
 
 // NewLoop starts a loop on a new goroutine locked to its own OS thread.
@@ -185,7 +208,7 @@ func (l *Loop) turn() {
 			l.sleeping.Store(false)
 			timeout = 0
 		} else {
-			l.count.parks++
+			l.count.Parks++
 		}
 	}
 	var n int
@@ -275,7 +298,7 @@ func (l *Loop) lookOnce() bool {
 
 // poll is one epoll_wait of at most msec milliseconds (-1: no limit).
 func (l *Loop) poll(msec int) (int, error) {
-	l.count.epollWaits++
+	l.count.EpollWaits++
 	return l.poller.Wait(l.events, msec)
 }
 
@@ -292,7 +315,7 @@ func (l *Loop) runTimers() {
 		}
 		fn := t.Value
 		t.Value = nil
-		l.count.callbacks++
+		l.count.Callbacks++
 		fn()
 	}
 }
@@ -319,28 +342,28 @@ func (l *Loop) runPosted() {
 		// Counted before it runs, not after the batch: a callback may be
 		// the one that ends a workload, and a Stats snapshot posted then can
 		// run later in this same batch; it must see every callback before it.
-		l.count.callbacks++
+		l.count.Callbacks++
 		fn()
 	}
 	q := &l.local
 	for local := 0; local < l.cfg.Batch && q.tail != q.head; local++ {
 		fn := q.pop()
-		l.count.callbacks++
+		l.count.Callbacks++
 		fn()
 	}
 }
 
 // Post queues fn to run on the loop. It is safe from any goroutine,
 // including the loop's own (where PostLocal is cheaper). Callbacks posted
-// by one goroutine run in the order posted. Post returns iostrat.ErrClosed
-// once the loop is closing.
+// by one goroutine run in the order posted. Post returns ErrClosed once
+// the loop is closing.
 //
 // A post writes the loop's eventfd only when it makes the queue non-empty
 // while the loop is, or is about to be, blocked in epoll_wait: posts to a
 // busy loop, and every post behind the first, cost no system call.
 func (l *Loop) Post(fn func()) error {
 	if !l.post(fn, false) {
-		return iostrat.ErrClosed
+		return ErrClosed
 	}
 	return nil
 }
@@ -402,11 +425,11 @@ func (l *Loop) UpdateNow() {
 // posted callback and waits, so the counts include every callback that ran
 // before the call; after Close it returns the final counts. Not from the
 // loop's own goroutine.
-func (l *Loop) Stats() iostrat.Stats {
+func (l *Loop) Stats() Counters {
 	if l.onLoopThread() {
 		return l.snapshot()
 	}
-	ch := make(chan iostrat.Stats, 1)
+	ch := make(chan Counters, 1)
 	if l.Post(func() { ch <- l.snapshot() }) == nil {
 		select {
 		case s := <-ch:
@@ -418,20 +441,10 @@ func (l *Loop) Stats() iostrat.Stats {
 	return l.final
 }
 
-func (l *Loop) snapshot() iostrat.Stats {
-	var s iostrat.Stats
-	c := &l.count
-	s.Set(iostrat.CallbacksRun, c.callbacks)
-	s.Set(iostrat.SpuriousWakes, c.spurious)
-	s.Set(iostrat.Parks, c.parks)
-	s.Set(iostrat.SysEpollWait, c.epollWaits)
-	s.Set(iostrat.SysEpollCtl, c.epollCtls)
-	s.Set(iostrat.SysRead, c.reads)
-	s.Set(iostrat.SysWrite, c.writes)
-	s.Set(iostrat.SysAccept, c.accepts)
-	s.Set(iostrat.SysEventfdWrite, l.eventfdWrites.Load())
-	s.Set(iostrat.SysEventfdRead, c.eventfdReads)
-	return s
+func (l *Loop) snapshot() Counters {
+	c := l.count
+	c.EventfdWrites = l.eventfdWrites.Load()
+	return c
 }
 
 // Close stops the loop and waits for its goroutine and thread to end.
@@ -466,7 +479,7 @@ func (l *Loop) shutdown() {
 	l.remote.close()
 	for fd := range l.fds {
 		if c := l.fds[fd].conn; c != nil {
-			c.closeNow(iostrat.ErrClosed)
+			c.closeNow(ErrClosed)
 		}
 	}
 	l.final = l.snapshot()

@@ -5,12 +5,11 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"iostrat"
 )
 
 // hang is how long a test waits for something that a correct loop does in
@@ -135,8 +134,7 @@ func TestPostStormExactlyOnceInOrder(t *testing.T) {
 			t.Fatalf("callback %d never ran", id)
 		}
 	}
-	st := l.Stats()
-	writes, _ := st.Get(iostrat.SysEventfdWrite)
+	writes := l.Stats().EventfdWrites
 	if writes > producers*perProducer {
 		t.Fatalf("%d eventfd writes for %d posts", writes, producers*perProducer)
 	}
@@ -225,26 +223,39 @@ func TestPostsDoNotStarveIO(t *testing.T) {
 	})
 }
 
-// TestCrossLoopRemotePostsRunAlongsideLocal: remote posts are taken every
-// turn even while local callbacks keep the loop busy (no eventfd write is
-// needed, and none may be lost).
-// TestRemotePostsWhileBusy: a callback that re-posts itself forever must not
-// starve posts from other goroutines; if it did, the onLoop calls below
-// would never return and the test would fail by its timeout.
+// TestRemotePostsWhileBusy: remote posts are taken every turn even while
+// a callback that re-posts itself forever keeps the loop busy, so no
+// eventfd write is needed to reach them and none may be lost. A loop that
+// starved them would never run the posts below: the test then fails after
+// hang, and ends the spin so that the loop can be closed.
 func TestRemotePostsWhileBusy(t *testing.T) {
 	l := newLoop(t, Config{Batch: 16})
-	stop := false
+	var stop atomic.Bool
 	var spin func()
 	spin = func() {
-		if !stop {
+		if !stop.Load() {
 			l.PostLocal(spin)
 		}
 	}
+	defer stop.Store(true) // before the cleanup closes the loop
 	onLoop(t, l, func(t *loopT) { l.PostLocal(spin) })
-	for range 1000 {
-		onLoop(t, l, func(t *loopT) {})
+	const posts = 1000
+	ran := make(chan int, 1)
+	go func() {
+		n := 0
+		for n < posts && l.call(func() {}) {
+			n++
+		}
+		ran <- n
+	}()
+	select {
+	case n := <-ran:
+		if n != posts {
+			t.Fatalf("the loop stopped after %d of %d posts", n, posts)
+		}
+	case <-time.After(hang):
+		t.Fatalf("%d posts from another goroutine did not run within %v while a callback kept re-posting itself: remote posts starved", posts, hang)
 	}
-	onLoop(t, l, func(t *loopT) { stop = true })
 }
 
 func TestPostAfterClose(t *testing.T) {
@@ -262,14 +273,15 @@ func TestPostAfterClose(t *testing.T) {
 	default:
 		t.Fatal("a callback posted before Close did not run")
 	}
-	if err := l.Post(func() {}); !errors.Is(err, iostrat.ErrClosed) {
+	if err := l.Post(func() {}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Post after Close = %v, want ErrClosed", err)
 	}
 	if err := l.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if _, kept := l.Stats().Get(iostrat.CallbacksRun); !kept {
-		t.Fatal("Stats after Close keeps no counters")
+	// The final counts: the callback posted before Close and Close's own.
+	if n := l.Stats().Callbacks; n < 2 {
+		t.Fatalf("Stats after Close counts %d callbacks, want at least 2", n)
 	}
 }
 

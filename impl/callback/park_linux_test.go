@@ -7,7 +7,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"iostrat"
 	"iostrat/internal/timerheap"
 )
 
@@ -36,8 +35,7 @@ func TestParkedLoopWakes(t *testing.T) {
 					}
 					wait(t, done, "a post to a parked loop")
 				}
-				st := l.Stats()
-				if n, _ := st.Get(iostrat.SysEventfdWrite); n == 0 {
+				if l.Stats().EventfdWrites == 0 {
 					t.Error("no post found the loop parked: no eventfd write")
 				}
 			})
@@ -84,7 +82,7 @@ func TestParkedLoopWakes(t *testing.T) {
 					})
 					wait(t, fired, "a timer on a parked loop")
 				}
-				if parks, _ := l.Stats().Get(iostrat.Parks); parks == 0 {
+				if l.Stats().Parks == 0 {
 					t.Error("the loop never parked waiting for its timers")
 				}
 			})

@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"iostrat"
 	"iostrat/internal/netfd"
 )
 
@@ -29,16 +28,48 @@ type Callbacks struct {
 	OnClose func(c *Conn, err error)
 }
 
+// Trigger is how a Server's loops are told that a connection is ready.
+type Trigger uint8
+
+const (
+	// Level: a connection is reported for as long as it is ready. The
+	// default.
+	Level Trigger = iota
+	// Edge: a connection is reported when it becomes ready; the loop reads
+	// it until a short read or its per-turn budget (ServerConfig.EdgeBudget).
+	Edge
+)
+
+// String returns "level" or "edge".
+func (t Trigger) String() string {
+	if t == Edge {
+		return "edge"
+	}
+	return "level"
+}
+
+// Defaults used when a [ServerConfig] field is zero.
+const (
+	// DefaultReadBuffer is the size of each read: 16 KiB, the largest TLS
+	// record. A loop has one read buffer for all its connections.
+	DefaultReadBuffer = 16 << 10
+	// DefaultHighWater is the queued output at which a connection stops
+	// being read.
+	DefaultHighWater = 256 << 10
+	// DefaultDrainTimeout bounds a closing connection's drain.
+	DefaultDrainTimeout = time.Second
+)
+
 // ServerConfig tunes a Server. The zero value asks for the defaults.
 type ServerConfig struct {
 	// Trigger is level (the default) or edge-triggered readiness for
 	// connections. The listening socket is always level-triggered.
-	Trigger iostrat.Trigger
+	Trigger Trigger
 	// ReadBuffer is the size of each read, and of each loop's one read
-	// buffer. 0 means iostrat.DefaultReadBuffer.
+	// buffer. 0 means DefaultReadBuffer.
 	ReadBuffer int
 	// HighWater is the queued output at which a connection stops being
-	// read until it drains below half. 0 means iostrat.DefaultHighWater.
+	// read until it drains below half. 0 means DefaultHighWater.
 	HighWater int
 	// EdgeBudget, edge-triggered only, is how many bytes one connection
 	// may read in one turn before it yields to the others. 0 means
@@ -46,7 +77,7 @@ type ServerConfig struct {
 	EdgeBudget int
 	// DrainTimeout bounds a closing connection: the time to write its
 	// queued output and for the client to close after our FIN. 0 means
-	// iostrat.DrainTimeout.
+	// DefaultDrainTimeout.
 	DrainTimeout time.Duration
 	// Logf reports accept failures. nil means log.Printf.
 	Logf func(format string, args ...any)
@@ -54,16 +85,16 @@ type ServerConfig struct {
 
 func (c ServerConfig) withDefaults() ServerConfig {
 	if c.ReadBuffer <= 0 {
-		c.ReadBuffer = iostrat.DefaultReadBuffer
+		c.ReadBuffer = DefaultReadBuffer
 	}
 	if c.HighWater <= 0 {
-		c.HighWater = iostrat.DefaultHighWater
+		c.HighWater = DefaultHighWater
 	}
 	if c.EdgeBudget <= 0 {
 		c.EdgeBudget = c.ReadBuffer
 	}
 	if c.DrainTimeout <= 0 {
-		c.DrainTimeout = iostrat.DrainTimeout
+		c.DrainTimeout = DefaultDrainTimeout
 	}
 	if c.Logf == nil {
 		c.Logf = log.Printf
@@ -130,14 +161,14 @@ func NewServer(loops []*Loop, ln net.Listener, cb Callbacks, cfg ServerConfig) (
 		loops:  loops,
 		cfg:    cfg,
 		cb:     cb,
-		edge:   cfg.Trigger == iostrat.Edge,
+		edge:   cfg.Trigger == Edge,
 		lfd:    nl.FD,
 		addr:   nl.Addr,
 		shares: make([]loopShare, len(loops)),
 	}
 	var werr error
 	if !loops[0].call(func() { s.listen, werr = loops[0].Watch(s.lfd, Readable, s.acceptable) }) {
-		werr = iostrat.ErrClosed
+		werr = ErrClosed
 	}
 	if werr != nil {
 		netfd.Close(s.lfd)
@@ -157,7 +188,7 @@ func (s *Server) acceptable(Events) {
 	l := s.loops[0]
 	for range maxAcceptsPerTurn {
 		fd, err := netfd.Accept(s.lfd)
-		l.count.accepts++
+		l.count.Accepts++
 		if err == unix.EAGAIN {
 			return
 		}
@@ -211,7 +242,7 @@ func (s *Server) open(i int, fd int) {
 	s.conns.Add(1)
 	if s.cb.OnOpen != nil {
 		c.inCallback = true
-		l.count.callbacks++
+		l.count.Callbacks++
 		s.cb.OnOpen(c)
 		c.inCallback = false
 		if c.closeLater {

@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"iostrat"
 )
 
 // loops starts n loops closed at the end of the test.
@@ -105,7 +103,7 @@ func roundTrip(c net.Conn, msg []byte) error {
 }
 
 func TestServerEcho(t *testing.T) {
-	for _, trig := range []iostrat.Trigger{iostrat.Level, iostrat.Edge} {
+	for _, trig := range []Trigger{Level, Edge} {
 		t.Run(trig.String(), func(t *testing.T) {
 			ls := loops(t, 2)
 			// A small read buffer makes edge-triggered reads spend their
@@ -197,7 +195,7 @@ func (g *connLog) callbacks(onData func(c *Conn, in []byte)) Callbacks {
 // close, client reset, server Close inside OnData, a write to a vanished
 // peer — and checks each gets OnClose exactly once and nothing after it.
 func TestNoCallbackAfterClose(t *testing.T) {
-	for _, trig := range []iostrat.Trigger{iostrat.Level, iostrat.Edge} {
+	for _, trig := range []Trigger{Level, Edge} {
 		t.Run(trig.String(), func(t *testing.T) {
 			ls := loops(t, 2)
 			var g connLog
@@ -268,7 +266,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 // short or with EAGAIN and the rest must be queued and finished on
 // writability, in order and byte for byte.
 func TestPartialWritesAndEAGAIN(t *testing.T) {
-	for _, trig := range []iostrat.Trigger{iostrat.Level, iostrat.Edge} {
+	for _, trig := range []Trigger{Level, Edge} {
 		t.Run(trig.String(), func(t *testing.T) {
 			ls := loops(t, 1)
 			const size = 8 << 20
@@ -316,7 +314,7 @@ func TestPartialWritesAndEAGAIN(t *testing.T) {
 // server queue more than HighWater plus one read's worth of output; once
 // it reads, everything arrives and the connection is read again.
 func TestBackpressure(t *testing.T) {
-	for _, trig := range []iostrat.Trigger{iostrat.Level, iostrat.Edge} {
+	for _, trig := range []Trigger{Level, Edge} {
 		t.Run(trig.String(), func(t *testing.T) {
 			ls := loops(t, 1)
 			const highWater, readBuf = 64 << 10, 16 << 10
@@ -392,7 +390,7 @@ func TestBackpressure(t *testing.T) {
 // TestHalfClose: input followed by the client's FIN is answered in full,
 // then the server closes.
 func TestHalfClose(t *testing.T) {
-	for _, trig := range []iostrat.Trigger{iostrat.Level, iostrat.Edge} {
+	for _, trig := range []Trigger{Level, Edge} {
 		t.Run(trig.String(), func(t *testing.T) {
 			ls := loops(t, 2)
 			s := serve(t, ls, echo(), ServerConfig{Trigger: trig})
@@ -541,7 +539,7 @@ func TestLoopCloseClosesConnections(t *testing.T) {
 	}
 	waitFor(t, "connection open", func() bool { return s.Conns() == 1 })
 	l.Close()
-	if len(closedWith) != 1 || !errors.Is(closedWith[0], iostrat.ErrClosed) {
+	if len(closedWith) != 1 || !errors.Is(closedWith[0], ErrClosed) {
 		t.Errorf("OnClose calls: %v, want one with ErrClosed", closedWith)
 	}
 	s.Close()

@@ -4,6 +4,11 @@ import "iostrat"
 
 // Strategy is the callback strategy: event loops over epoll that run
 // posted, timer and readiness callbacks. Its zero value is ready to use.
+//
+// Strategy and the files named strategy*.go are the adapter from the
+// iostrat contract to this package's library (Loop, Server): they
+// translate options, counters and errors, and write each workload as a
+// callback program.
 type Strategy struct{}
 
 var _ iostrat.Strategy = Strategy{}

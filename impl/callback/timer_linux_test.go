@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"iostrat"
 	"iostrat/internal/timerheap"
 )
 
@@ -123,8 +122,7 @@ func TestTimerWakesParkedLoop(t *testing.T) {
 	done := make(chan struct{})
 	onLoop(t, l, func(t *loopT) { l.AfterFunc(20*time.Millisecond, func() { close(done) }) })
 	wait(t, done, "timer on a parked loop")
-	st := l.Stats()
-	if parks, _ := st.Get(iostrat.Parks); parks == 0 {
+	if l.Stats().Parks == 0 {
 		t.Fatal("the loop never parked waiting for its timer")
 	}
 }

@@ -126,7 +126,7 @@ func (l *Loop) register(fd int, interest uint32, c *Conn, fn func(Events)) (uint
 	if gen == 0 {
 		gen = 1
 	}
-	l.count.epollCtls++
+	l.count.EpollCtls++
 	if err := l.poller.Add(fd, interest, eventData(fd, gen)); err != nil {
 		return 0, err
 	}
@@ -141,7 +141,7 @@ func (l *Loop) setInterest(fd int, s *slot, interest uint32) error {
 	if s.interest == interest {
 		return nil
 	}
-	l.count.epollCtls++
+	l.count.EpollCtls++
 	if err := l.poller.Modify(fd, interest, eventData(fd, s.gen)); err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func (l *Loop) unregister(fd int) error {
 	s := &l.fds[fd]
 	s.conn, s.fn, s.interest = nil, nil, 0
 	l.watches--
-	l.count.epollCtls++
+	l.count.EpollCtls++
 	return l.poller.Delete(fd)
 }
 
@@ -165,24 +165,24 @@ func (l *Loop) dispatch(ev *epoll.Event) {
 	data := epoll.Data(ev)
 	if data == notifierData {
 		if read, _ := l.notifier.Drain(); read {
-			l.count.eventfdReads++
+			l.count.EventfdReads++
 		}
 		return
 	}
 	fd, gen := int(uint32(data)), uint32(data>>32)
 	if fd >= len(l.fds) {
-		l.count.spurious++
+		l.count.SpuriousWakes++
 		return
 	}
 	s := &l.fds[fd]
 	if s.gen != gen || !s.live() {
-		l.count.spurious++
+		l.count.SpuriousWakes++
 		return
 	}
 	if c := s.conn; c != nil {
 		c.onEvents(ev.Events)
 		return
 	}
-	l.count.callbacks++
+	l.count.Callbacks++
 	s.fn(Events(ev.Events))
 }

@@ -41,9 +41,9 @@ func TestStaleEventDropped(t *testing.T) {
 		if _, err := l.Watch(reused[0], Readable, func(Events) { newCalls++ }); err != nil {
 			t.Fatal(err)
 		}
-		before := l.count.spurious
+		before := l.count.SpuriousWakes
 		l.dispatch(&stale)
-		if l.count.spurious != before+1 {
+		if l.count.SpuriousWakes != before+1 {
 			t.Error("stale event not counted as spurious")
 		}
 	})

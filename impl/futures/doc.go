@@ -3,11 +3,43 @@
 // a hand-made RawWakerVTable — written in Go, with a current-thread
 // executor, an epoll reactor, leaf futures (Accept, Read, Write, Sleep,
 // Yield, Notify, Broadcast) and combinators (Map, Then, Join, JoinAll,
-// Select). It is a small library in its own right; runtime_linux.go and
-// serve_linux.go adapt it to the iostrat.Runtime contract, and the
-// iostrattest suite checks that adapter. It imports only the root package
-// and internal/epoll, internal/netfd, internal/netpark and
-// internal/timerheap.
+// Select). It is a small library in its own right, usable without the
+// rest of iostrat (the package example uses it alone); a few strategy*.go
+// files adapt it to the iostrat.Runtime contract, and the iostrattest
+// suite checks that adapter.
+//
+// # Files
+//
+// The library, which never imports the root iostrat package (only
+// internal/epoll, internal/netfd, internal/netpark and
+// internal/timerheap):
+//
+//	future.go, combinators.go      Future, Poll, Context; Map, Then, Join, JoinAll, Select
+//	waker.go, task.go              Waker, RawWakerVTable; the task cell, its waker functions,
+//	                               JoinHandle
+//	executor.go, stats.go          the executor (NewExecutor, Spawn, BlockOn), its loop and
+//	                               its counters (Stats)
+//	reactor_linux.go, io_linux.go  the epoll reactor; Source, Accept, Read, Write
+//	sleep.go, yield.go             Sleep and Yield
+//	notify.go, broadcast.go        Notify; Broadcast and SharedBroadcast
+//	goroutine_token.go,            which goroutine is calling (see below): the
+//	goroutine_amd64.s,             g address, read in assembly; none elsewhere
+//	goroutine_arm64.s,             (goroutine_token_other.go)
+//	goroutine_token_other.go
+//	unsupported.go                 the reactor's stub where there is no epoll
+//
+// The adapter, the only files that import iostrat (and
+// internal/lifecycle, the closed flag, services and close order every
+// strategy shares):
+//
+//	strategy.go                    Strategy and Name
+//	strategy_linux.go              Start, the runtime (strategyRuntime): its loops,
+//	                               a workload call into them, Info, Stats, Close
+//	strategy_other.go              Start where there is no epoll: unsupported
+//	strategy_workloads.go          the workloads' futures (spawn_many, chained_spawn, ...)
+//	strategy_workloads_linux.go    the workload methods: which loop runs what
+//	strategy_serve_linux.go        Serve: an accept task and a task per connection
+//	                               driving an iostrat.Handler
 //
 // # The model
 //
@@ -27,10 +59,11 @@
 // the fat pointer Go's interfaces build for you. Read waker.go for the
 // types, then the four task waker functions and taskWakerVTable in task.go:
 // that is where a wake becomes "set a bit, push on the run queue". The
-// dispatch benchmarks (dispatch_bench_test.go) put a price on each step:
-// a direct call, an interface call, a func value, a hand-made vtable and a
-// generic method; and TestSizes compares the sizes of these types with
-// Rust's.
+// call benchmarks (callstyle_bench_linux_test.go) put a price on each
+// step: BenchmarkCallStyle times a direct call, an interface call, a func
+// value, a hand-made vtable and a generic method, and BenchmarkWakerVTable
+// the waker's own calls through its vtable; TestSizes (sizes_test.go)
+// compares the sizes of these types with Rust's.
 //
 // A task is one heap object (a cell): a header the executor and the vtable
 // know, the future stored inline, and its output. Tasks are pooled per
@@ -94,7 +127,7 @@
 // The adapter runs one executor per loop, each on a goroutine locked to an
 // OS thread; tasks stay on the executor that spawned them, so a workload
 // that uses several loops starts its share on each (the table at the top
-// of runtime_linux.go says which do), and a wake across loops is a Waker's
+// of strategy_linux.go says which do), and a wake across loops is a Waker's
 // remote path, as a SharedBroadcast's NotifyAll makes it. The listener is
 // accepted on loop 0 and connections are handed to the loops in turn; each
 // connection is one task, a state machine over its fd's Source, which

@@ -7,11 +7,11 @@ import (
 	"unsafe"
 )
 
-// TestSizes prints the size of the seed's types in Go next to their Rust
-// counterparts on a 64-bit machine, and asserts the Go sizes. The Rust
-// column is Rust's layout, not measured here (the Waker, RawWaker,
-// RawWakerVTable, Option<Waker>, &dyn and Context rows were printed by the
-// rust-executors anchor's "sizes" work on this machine).
+// TestSizes prints the size of the package's types in Go next to their
+// Rust counterparts on a 64-bit target, and asserts the Go sizes. The Rust
+// column is Rust's layout (std::mem::size_of of Waker, RawWaker,
+// RawWakerVTable, Option<Waker>, &dyn and Context on a 64-bit target),
+// written in, not measured by this test.
 //
 // What differs:
 //   - A Go interface value is (itab, data): the method table first, then

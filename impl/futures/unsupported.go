@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"iostrat"
 )
 
 // The executor's reactor is built on epoll; elsewhere NewExecutor fails.
@@ -22,6 +20,3 @@ func (*reactor) wakeup() bool                  { return false }
 func (*reactor) poll(*Executor, int) int       { return 0 }
 func (*reactor) park(*Executor, time.Duration) {}
 func (*reactor) close() error                  { return nil }
-
-// Start reports that the strategy needs Linux.
-func (Strategy) Start(iostrat.Options) (iostrat.Runtime, error) { return nil, errNoEpoll }

@@ -11,6 +11,33 @@
 // the scheduler — are the ones the event loop, the futures executor and the
 // completion port try to avoid.
 //
+// # Library
+//
+// The library is small, because the language already is the library:
+//
+//   - server.go: [Server] serves a net.Listener with one goroutine per
+//     connection, each blocking in Read on a pooled buffer of
+//     [ServerConfig.ReadBuffer] bytes and in Write (a blocked Write is the
+//     backpressure), ending connections with a lingering close and
+//     draining within [ServerConfig.DrainTimeout] on Close. Each
+//     connection runs its own [Handler].
+//   - counters.go: [Counters], the goroutines started (tasks) and wake-ups
+//     sent (channel handoffs, broadcasts), shared by a Server and the code
+//     around it.
+//
+// Tasks need no helper: a task is a go statement, a join is a
+// sync.WaitGroup or a channel. A wrapper that took the task as a function
+// would add an allocation and an indirect call per task to the very costs
+// this package exists to measure.
+//
+// # Adapter
+//
+// The files named strategy*.go adapt the library to the iostrat contract
+// and are the only ones that import it: strategy.go (Strategy, the runtime,
+// Info, Stats, Close), strategy_workloads.go (the workloads, written as
+// plain goroutines, channels and sync) and strategy_serve.go (Serve: each
+// iostrat.Handler runs as a [Handler] on a Server).
+//
 // Tuning, stated honestly: per-connection read buffers and output slices
 // come from sync.Pools; no read or write deadlines are set while serving
 // (none are needed); TCP_NODELAY is Go's default. The read buffer size is

@@ -3,10 +3,9 @@ package goroutine
 import (
 	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
 	"iostrat"
+	"iostrat/internal/lifecycle"
 )
 
 // Strategy is the goroutine-per-task strategy.
@@ -20,32 +19,24 @@ func (Strategy) Name() string { return "goroutine" }
 // Start returns a runtime. There is nothing to start: the Go runtime is
 // already running.
 func (Strategy) Start(o iostrat.Options) (iostrat.Runtime, error) {
-	// Each blocked reader holds a read buffer of o.ReadBuffer bytes: the
-	// strategy's main per-connection memory cost.
-	o = o.WithDefaults()
-	rt := &goRuntime{opts: o, services: make(map[*service]struct{})}
-	rt.bufs.New = func() any { b := make([]byte, o.ReadBuffer); return &b }
-	return rt, nil
+	return &strategyRuntime{opts: o.WithDefaults()}, nil
 }
 
-// goRuntime implements iostrat.Runtime with goroutines.
-type goRuntime struct {
-	opts   iostrat.Options
-	closed atomic.Bool
+// strategyRuntime implements iostrat.Runtime with goroutines: the
+// workloads are plain Go in strategy_workloads.go, Serve runs a [Server].
+type strategyRuntime struct {
+	life lifecycle.Lifecycle
+	opts iostrat.Options
 
-	tasks atomic.Uint64 // goroutines started by workloads and servers
-	wakes atomic.Uint64 // wake-ups sent: channel handoffs, broadcasts
-
-	bufs sync.Pool // *[]byte read buffers of opts.ReadBuffer bytes
-	outs sync.Pool // *[]byte output buffers, any capacity
-
-	mu       sync.Mutex
-	services map[*service]struct{}
+	// count is shared by the workloads and every Server: Tasks counts
+	// workload goroutines and connection goroutines, Wakes the wake-ups
+	// the workloads send.
+	count Counters
 }
 
-var _ iostrat.Runtime = (*goRuntime)(nil)
+var _ iostrat.Runtime = (*strategyRuntime)(nil)
 
-func (rt *goRuntime) Info() iostrat.Info {
+func (rt *strategyRuntime) Info() iostrat.Info {
 	return iostrat.Info{
 		Name:    "goroutine",
 		Model:   "goroutine-per-task",
@@ -60,37 +51,16 @@ func (rt *goRuntime) Info() iostrat.Info {
 	}
 }
 
-func (rt *goRuntime) Stats() iostrat.Stats {
+func (rt *strategyRuntime) Stats() iostrat.Stats {
 	var s iostrat.Stats
-	s.Set(iostrat.TasksSpawned, rt.tasks.Load())
-	s.Set(iostrat.Wakes, rt.wakes.Load())
+	s.Set(iostrat.TasksSpawned, rt.count.Tasks.Load())
+	s.Set(iostrat.Wakes, rt.count.Wakes.Load())
 	return s
 }
 
-// Close closes every service and waits for their goroutines. Workload
-// goroutines have all ended when their call returned.
-func (rt *goRuntime) Close() error {
-	if rt.closed.Swap(true) {
-		return nil
-	}
-	rt.mu.Lock()
-	svcs := make([]*service, 0, len(rt.services))
-	for s := range rt.services {
-		svcs = append(svcs, s)
-	}
-	rt.mu.Unlock()
-	var first error
-	for _, s := range svcs {
-		if err := s.Close(); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
-
-func (rt *goRuntime) check() error {
-	if rt.closed.Load() {
-		return iostrat.ErrClosed
-	}
-	return nil
+// Close closes every service and waits for their goroutines. There is no
+// library to stop: workload goroutines have all ended when their call
+// returned, and the Go runtime is not ours to stop.
+func (rt *strategyRuntime) Close() error {
+	return rt.life.Close(nil)
 }

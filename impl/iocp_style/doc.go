@@ -1,9 +1,11 @@
 // Package iocpstyle is the completion-queue strategy of iostrat: a small
 // library in the shape of Windows I/O completion ports, run on Linux
 // io_uring, plus the adapter that drives the iostrat workloads with it.
-// It sits beside impl/goroutine, impl/callback and impl/futures, imports
-// only the iostrat contract and the internal epoll, netfd, netpark and
-// timerheap helpers, and is listed by strategies.
+// It sits beside impl/goroutine, impl/callback and impl/futures and is
+// listed by strategies. The library ([Port] and its backends) uses only
+// the internal epoll, netfd, netpark and timerheap helpers and can be used
+// alone (see the package example); the adapter, in the strategy*.go files
+// alone, imports the iostrat contract and internal/lifecycle.
 //
 // # The model
 //
@@ -82,24 +84,25 @@
 //
 // # The adapter
 //
-// [Strategy] starts one loop per Options.Loops, each a goroutine locked to
-// its thread and owning one port; it waits for completions and dispatches
-// each by its token's kind. Every workload is completions: spawn is no-ops
-// submitted and handled on completion, chain submits the next no-op from
-// each completion, inject and external wake are Posts from outside
-// threads, yield posts the task to its own port, ping-pong posts between
-// two handlers (MSG_RING between two rings for cross-thread), fan-out is
-// one posted event whose handler posts one completion per waiter, timers
-// are timeout operations cancelled with TIMEOUT_REMOVE (emulated: a timer
-// heap), and serving is accept, receive and send submissions. The call
-// boundary, paid once per workload call: the caller queues a job for a
-// loop and posts it a completion naming the job (a queue append and at
-// most one eventfd write), then waits on a channel for the loop's answer.
-// With more than one loop, Inject's tasks, Yield's tasks and FanOut's
-// waiters are dealt round-robin over the loops (FanOut's notifier stays on
-// loop 0); every other workload runs on loop 0, cross-thread ping-pong
-// also on a second loop. Each loop publishes its counters before it tells
-// the caller its part is done.
+// The adapter is a program written on the library, as an IOCP server is
+// written on the Windows API. [Strategy] starts one loop per
+// Options.Loops, each a goroutine locked to its thread and owning one
+// port; it waits for completions and dispatches each by its token's kind.
+// Every workload is completions: spawn is no-ops submitted and handled on
+// completion, chain submits the next no-op from each completion, inject
+// and external wake are Posts from outside threads, yield posts the task
+// to its own port, ping-pong posts between two handlers (MSG_RING between
+// two rings for cross-thread), fan-out is one posted event whose handler
+// posts one completion per waiter, timers are timeout operations cancelled
+// with TIMEOUT_REMOVE (emulated: a timer heap), and serving is accept,
+// receive and send submissions. The call boundary, paid once per workload
+// call: the caller queues a job for a loop and posts it a completion
+// naming the job (a queue append and at most one eventfd write), then
+// waits on a channel for the loop's answer. With more than one loop,
+// Inject's tasks, Yield's tasks and FanOut's waiters are dealt round-robin
+// over the loops (FanOut's notifier stays on loop 0); every other workload
+// runs on loop 0, cross-thread ping-pong also on a second loop. Each loop
+// publishes its counters before it tells the caller its part is done.
 //
 // Loop states:
 //
@@ -111,11 +114,13 @@
 //	stopping  got tkStop: Close cancels and reaps everything    -> exited
 //	            in flight, then the goroutine ends
 //
-// Connection states are described in serve_linux.go.
+// Connection states are described in strategy_serve_linux.go.
 //
 // # Files
 //
-//	port.go, port_linux.go    the API: Op, Completion, Config, Port
+// The library; none of these files imports iostrat:
+//
+//	port.go, port_linux.go    the API: Op, Completion, Config, Counters, errors, Port
 //	slots_linux.go            operations in flight: the slot table and its states
 //	ring_abi_linux.go         io_uring structures and constants, with the kernel's names
 //	ring_linux.go             one ring: setup, mmap, the SQ/CQ index protocol, io_uring_enter
@@ -126,9 +131,13 @@
 //	park_linux.go             parking an io_uring port on the Go netpoller
 //	readyqueue_linux.go       the bounded FIFO of completions Wait has not returned yet
 //	post_linux.go             the cross-thread post queue and its eventfd
-//	strategy.go, tokens.go    the adapter: the Strategy and its tokens
-//	runtime_linux.go          loops, the call boundary, Stats and Info
-//	workloads_linux.go        the workloads as completions
-//	serve_linux.go            accept, receive and send; connection states
-//	unsupported.go            other systems: everything reports errors.ErrUnsupported
+//	unsupported.go            other systems: every entry point reports errors.ErrUnsupported
+//
+// The adapter to the iostrat contract, the only files that import it:
+//
+//	strategy.go                  the Strategy and its names
+//	strategy_linux.go            Start, the runtime: loops, tokens, the call boundary, Info, Stats, Close
+//	strategy_workloads_linux.go  the workloads as completions
+//	strategy_serve_linux.go      Serve: accept, receive and send; connection states
+//	strategy_other.go            other systems: Start reports errors.ErrUnsupported
 package iocpstyle

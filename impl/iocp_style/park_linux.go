@@ -37,15 +37,14 @@ import (
 // eventfd armed instead, which the owner must re-arm after every wake-up).
 // Keeping the read armed in netpoll mode as well would not work: the read
 // completes inside the poster's eventfd write, where io_uring may not
-// signal an eventfd directly; it defers the signal by an RCU grace period
-// (about 20 ms here), and on the kernel this was written against (6.18)
-// the registration's "signal deferred" bit stayed set afterwards: every
-// later signal made from inside an eventfd wake-up was dropped, for the
-// life of the registration (observed, not traced in the kernel source:
-// the first cross-thread post woke the loop after 25 ms, the next ones
-// never did). The
-// eventfd is never read in netpoll mode: the netpoller is edge-triggered,
-// every signal is a new edge, and its count means nothing.
+// signal an eventfd directly; it defers the signal by an RCU grace period,
+// and on Linux 6.18 the registration's "signal deferred" bit stays set
+// afterwards: every later signal made from inside an eventfd wake-up is
+// dropped, for the life of the registration (observed, not traced in the
+// kernel source: the first cross-thread post woke the loop only after the
+// grace period, the next ones never did). The eventfd is never read in
+// netpoll mode: the netpoller is edge-triggered, every signal is a new
+// edge, and its count means nothing.
 //
 // The same deferral hits a caller's OpRead or OpWrite of an eventfd that
 // another thread writes or reads: its completion is queued inside that

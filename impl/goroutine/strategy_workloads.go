@@ -9,9 +9,13 @@ import (
 	"iostrat"
 )
 
+// The workloads are plain goroutines, channels and sync, the same shape as
+// the floor benchmarks in floor_test.go: each adds a closed check and one
+// update of rt.count per call, nothing per task.
+
 // Spawn starts n goroutines and joins them with a WaitGroup.
-func (rt *goRuntime) Spawn(n int) (uint64, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) Spawn(n int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	var sum atomic.Uint64
@@ -26,14 +30,14 @@ func (rt *goRuntime) Spawn(n int) (uint64, error) {
 		started++
 	}
 	wg.Wait()
-	rt.tasks.Add(started)
+	rt.count.Tasks.Add(started)
 	return sum.Load(), nil
 }
 
 // Chain starts a goroutine that starts the next, depth deep; the last
 // reports on a channel.
-func (rt *goRuntime) Chain(depth int) (int, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) Chain(depth int) (int, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	if depth <= 0 {
@@ -50,14 +54,14 @@ func (rt *goRuntime) Chain(depth int) (int, error) {
 	}
 	go step(1)
 	ran := <-done // each link counted itself: link k started k goroutines
-	rt.tasks.Add(uint64(ran))
+	rt.count.Tasks.Add(uint64(ran))
 	return ran, nil
 }
 
 // Inject has outside OS threads start the goroutines; `go` is Go's
 // cross-thread spawn.
-func (rt *goRuntime) Inject(producers, n int) (uint64, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) Inject(producers, n int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	if producers <= 0 {
@@ -75,15 +79,15 @@ func (rt *goRuntime) Inject(producers, n int) (uint64, error) {
 			}()
 			started++
 		}
-		rt.tasks.Add(started)
+		rt.count.Tasks.Add(started)
 	})
 	wg.Wait()
 	return sum.Load(), nil
 }
 
 // Yield starts tasks goroutines that each call runtime.Gosched yields times.
-func (rt *goRuntime) Yield(tasks, yields int) (uint64, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) Yield(tasks, yields int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	var total atomic.Uint64
@@ -103,13 +107,13 @@ func (rt *goRuntime) Yield(tasks, yields int) (uint64, error) {
 		started++
 	}
 	wg.Wait()
-	rt.tasks.Add(started)
+	rt.count.Tasks.Add(started)
 	return total.Load(), nil
 }
 
 // PingPong passes a token over two unbuffered channels.
-func (rt *goRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	ping, pong := make(chan struct{}), make(chan struct{})
@@ -145,7 +149,7 @@ func (rt *goRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error
 			pong <- struct{}{}
 			sent++
 		}
-		rt.wakes.Add(sent)
+		rt.count.Wakes.Add(sent)
 	}()
 	go func() { // A: starts every round and counts it
 		if lock {
@@ -158,14 +162,14 @@ func (rt *goRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error
 			<-pong
 			completed++
 		}
-		rt.wakes.Add(uint64(completed))
+		rt.count.Wakes.Add(uint64(completed))
 		done <- completed
 	}()
 	spawned := uint64(2)
 	if mode == iostrat.Hog {
 		spawned++
 	}
-	rt.tasks.Add(spawned)
+	rt.count.Tasks.Add(spawned)
 	completed := <-done
 	answered.Wait()
 	stopHog.Store(true)
@@ -175,8 +179,8 @@ func (rt *goRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error
 
 // WakeExternal parks a goroutine on a channel that an outside OS thread
 // sends on.
-func (rt *goRuntime) WakeExternal(rounds int) (int, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) WakeExternal(rounds int) (int, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	wake := make(chan struct{})
@@ -198,14 +202,14 @@ func (rt *goRuntime) WakeExternal(rounds int) (int, error) {
 		}
 	})
 	n := <-acked // counted by the woken goroutine, one per wake
-	rt.tasks.Add(1)
-	rt.wakes.Add(uint64(n))
+	rt.count.Tasks.Add(1)
+	rt.count.Wakes.Add(uint64(n))
 	return n, nil
 }
 
 // FanOut wakes waiters goroutines with sync.Cond.Broadcast, once per round.
-func (rt *goRuntime) FanOut(waiters, rounds int) (uint64, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) FanOut(waiters, rounds int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	var (
@@ -217,7 +221,7 @@ func (rt *goRuntime) FanOut(waiters, rounds int) (uint64, error) {
 		wg    sync.WaitGroup
 	)
 	wg.Add(waiters)
-	rt.tasks.Add(uint64(waiters)) // the go statements below
+	rt.count.Tasks.Add(uint64(waiters)) // the go statements below
 	for range waiters {
 		go func() {
 			defer wg.Done()
@@ -241,13 +245,13 @@ func (rt *goRuntime) FanOut(waiters, rounds int) (uint64, error) {
 		acks.Wait()
 	}
 	wg.Wait()
-	rt.wakes.Add(wakes.Load()) // counted by each waiter as it woke
+	rt.count.Wakes.Add(wakes.Load()) // counted by each waiter as it woke
 	return wakes.Load(), nil
 }
 
 // Timers arms time.AfterFunc timers and cancels with Stop.
-func (rt *goRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) {
+	if err := rt.life.Check(); err != nil {
 		return iostrat.TimerResult{}, err
 	}
 	if err := spec.Validate(); err != nil {
@@ -285,19 +289,19 @@ func (rt *goRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error)
 	}
 	wg.Wait()
 	res.Fired = int(fired.Load()) // counted by each timer's function as it ran
-	rt.tasks.Add(uint64(res.Fired))
+	rt.count.Tasks.Add(uint64(res.Fired))
 	return res, nil
 }
 
 // Handoff starts one goroutine and waits for it: `go` in, a channel
 // receive out.
-func (rt *goRuntime) Handoff() error {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) Handoff() error {
+	if err := rt.life.Check(); err != nil {
 		return err
 	}
 	done := make(chan struct{})
 	go func() {
-		rt.tasks.Add(1)
+		rt.count.Tasks.Add(1)
 		close(done)
 	}()
 	<-done

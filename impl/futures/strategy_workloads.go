@@ -7,9 +7,10 @@ import (
 )
 
 // The futures of the iostrat workloads, written as a learner would write
-// them against this package: hand-made state machines. The adapter
-// (runtime_linux.go) runs them on its loops; the package benchmarks run
-// the same futures with BlockOn so they can be set beside tokio's benches.
+// them against this package: hand-made state machines. The workload
+// methods (strategy_workloads_linux.go) run them on the adapter's loops;
+// the package benchmarks (bench_linux_test.go) run the same futures with
+// BlockOn so they can be set beside tokio's benches.
 
 // addTask is the task of the spawn and inject workloads: it adds v to a
 // sum kept on the executor's goroutine and is done.

@@ -79,7 +79,7 @@ func TestServeBackpressure(t *testing.T) {
 	werr := make(chan error, 1)
 	go func() { _, err := c.Write(msg); werr <- err }()
 
-	lp := rt.(*runtimeImpl).loops[0]
+	lp := rt.(*strategyRuntime).loops[0]
 	deadline := time.Now().Add(time.Minute)
 	var s connState
 	for s = inspect(lp); s.paused == 0; s = inspect(lp) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"iostrat"
+	"iostrat/internal/lifecycle"
 )
 
 // Adapter defaults, published as knobs.
@@ -34,13 +35,12 @@ func (s Strategy) Start(o iostrat.Options) (iostrat.Runtime, error) {
 	if o.Batch <= 0 {
 		o.Batch = defaultBatch
 	}
-	rt := &portRuntime{
+	rt := &strategyRuntime{
 		strategy: s,
 		opts:     o,
 		loops:    make([]*loop, o.Loops),
 		all:      make([]*loop, o.Loops+1),
 		done:     make(chan struct{}, o.Loops+1),
-		services: make(map[*service]struct{}),
 	}
 	rt.handoffJob = func(l *loop) {
 		l.start(rt.done)
@@ -68,9 +68,10 @@ func (s Strategy) Start(o iostrat.Options) (iostrat.Runtime, error) {
 	return rt, nil
 }
 
-// portRuntime is the Runtime: loops, each with a port, driven by posted
+// strategyRuntime is the Runtime: loops, each with a port, driven by posted
 // completions.
-type portRuntime struct {
+type strategyRuntime struct {
+	life     lifecycle.Lifecycle // closed flag and services; Close takes services down before loops
 	strategy Strategy
 	opts     iostrat.Options
 	loops    []*loop // the serving loops
@@ -92,19 +93,16 @@ type portRuntime struct {
 	// reads of the previous call's results.
 	calls atomic.Uint64
 
-	mu       sync.Mutex
-	spare    *loop // a second loop for CrossThread ping-pong when Loops is 1; guarded by mu
-	services map[*service]struct{}
-	nextSvc  uint64
-	closed   atomic.Bool
-	closing  sync.Once
+	mu      sync.Mutex
+	spare   *loop  // a second loop for CrossThread ping-pong when Loops is 1; guarded by mu
+	nextSvc uint64 // guarded by mu
 }
 
-var _ iostrat.Runtime = (*portRuntime)(nil)
+var _ iostrat.Runtime = (*strategyRuntime)(nil)
 
 // startLoop starts loop i with the given backend and waits until its port
 // exists.
-func (rt *portRuntime) startLoop(i int, b Backend) (*loop, error) {
+func (rt *strategyRuntime) startLoop(i int, b Backend) (*loop, error) {
 	l := &loop{rt: rt, idx: i, cs: make([]Completion, rt.opts.Batch), exited: make(chan struct{})}
 	cfg := Config{
 		Backend:    b,
@@ -130,11 +128,11 @@ func (rt *portRuntime) startLoop(i int, b Backend) (*loop, error) {
 }
 
 // loopFor returns the loop with index i (a serving loop or the spare).
-func (rt *portRuntime) loopFor(i int) *loop { return rt.all[i] }
+func (rt *strategyRuntime) loopFor(i int) *loop { return rt.all[i] }
 
 // spareLoop returns a loop other than loop 0 for CrossThread ping-pong,
 // starting the spare when there is only one serving loop.
-func (rt *portRuntime) spareLoop() (*loop, error) {
+func (rt *strategyRuntime) spareLoop() (*loop, error) {
 	if len(rt.loops) > 1 {
 		return rt.loops[1], nil
 	}
@@ -160,21 +158,14 @@ func (rt *portRuntime) spareLoop() (*loop, error) {
 // workload call: a mutex-guarded append plus a Post (a queue append and,
 // if the loop sleeps, one eventfd write), then a channel receive for the
 // answer.
-func (rt *portRuntime) run(l *loop, job func(*loop)) error {
+func (rt *strategyRuntime) run(l *loop, job func(*loop)) error {
 	l.jobMu.Lock()
 	l.jobs = append(l.jobs, job) // reuses the array once the queue drained
 	l.jobMu.Unlock()
 	return l.port.Post(tok(tkJob, 0), 0)
 }
 
-func (rt *portRuntime) check() error {
-	if rt.closed.Load() {
-		return iostrat.ErrClosed
-	}
-	return nil
-}
-
-func (rt *portRuntime) Info() iostrat.Info {
+func (rt *strategyRuntime) Info() iostrat.Info {
 	o := rt.opts
 	l := rt.loops[0]
 	knobs := []iostrat.Knob{
@@ -226,7 +217,7 @@ func (rt *portRuntime) Info() iostrat.Info {
 }
 
 // park is the park knob: how idle loops wait, as loop 0's port does it.
-func (rt *portRuntime) park() string {
+func (rt *strategyRuntime) park() string {
 	got := rt.loops[0].port.Park()
 	if rt.opts.Park == iostrat.ParkNetpoll && got != ParkNetpoll {
 		return got.String() + " (netpoll asked; the ring is not DEFER_TASKRUN)"
@@ -235,7 +226,7 @@ func (rt *portRuntime) park() string {
 }
 
 // parkWake is the park-wake knob: what an idle loop waits on.
-func (rt *portRuntime) parkWake() string {
+func (rt *strategyRuntime) parkWake() string {
 	netpoll := rt.loops[0].port.Park() == ParkNetpoll
 	switch {
 	case rt.backend == "io_uring" && netpoll:
@@ -250,14 +241,14 @@ func (rt *portRuntime) parkWake() string {
 
 // crossThreadWake is how a Post from another thread wakes an idle
 // io_uring loop.
-func (rt *portRuntime) crossThreadWake() string {
+func (rt *strategyRuntime) crossThreadWake() string {
 	if rt.loops[0].port.Park() == ParkNetpoll {
 		return "eventfd-on-netpoller"
 	}
 	return "eventfd-read-armed-in-ring"
 }
 
-func (rt *portRuntime) Stats() iostrat.Stats {
+func (rt *strategyRuntime) Stats() iostrat.Stats {
 	var c Counters
 	add := func(l *loop) {
 		if l == nil {
@@ -308,26 +299,12 @@ func (rt *portRuntime) Stats() iostrat.Stats {
 // Close closes every service, then stops every loop; each loop closes its
 // own port (cancelling and reaping whatever is in flight) before its
 // goroutine ends.
-func (rt *portRuntime) Close() error {
-	var err error
-	rt.closing.Do(func() {
-		rt.closed.Store(true)
-		rt.mu.Lock()
-		svcs := make([]*service, 0, len(rt.services))
-		for s := range rt.services {
-			svcs = append(svcs, s)
-		}
-		rt.mu.Unlock()
-		for _, s := range svcs {
-			err = errors.Join(err, s.Close())
-		}
-		err = errors.Join(err, rt.stopLoops())
-	})
-	return err
+func (rt *strategyRuntime) Close() error {
+	return rt.life.Close(rt.stopLoops)
 }
 
 // stopLoops stops every loop started so far and waits for their goroutines.
-func (rt *portRuntime) stopLoops() error {
+func (rt *strategyRuntime) stopLoops() error {
 	rt.mu.Lock()
 	spare := rt.spare
 	rt.mu.Unlock()
@@ -346,7 +323,7 @@ func (rt *portRuntime) stopLoops() error {
 // loop is one loop thread and its port. Everything below jobs is touched
 // only by the loop's goroutine.
 type loop struct {
-	rt     *portRuntime
+	rt     *strategyRuntime
 	idx    int
 	port   *Port
 	cs     []Completion
@@ -524,3 +501,45 @@ func (l *loop) postTo(dst *loop, t Token, res int32) {
 		l.fail(err)
 	}
 }
+
+// The adapter's tokens: a kind in bits 48-55 and a payload in bits 0-47, so
+// every token fits a posted completion (MaxPostToken). Connection tokens
+// carry the connection's table index and generation, never a pointer.
+type tokKind uint8
+
+const (
+	tkJob            tokKind = iota + 1 // run the loop's next queued job (the call boundary)
+	tkStop                              // leave the loop
+	tkSpawn                             // Spawn: task index
+	tkChain                             // Chain: position in the chain
+	tkInject                            // Inject: task index
+	tkYield                             // Yield: task index
+	tkPing                              // PingPong: to the B side; payload: the A loop, result: round
+	tkPong                              // PingPong: back to A; payload: the B loop, result: round
+	tkHog                               // PingPong hog: the CPU-bound task
+	tkWake                              // WakeExternal: the outside thread's wake
+	tkFanEvent                          // FanOut: the event
+	tkFanWaiter                         // FanOut: one waiter woken; payload: waiter index
+	tkFanJoin                           // FanOut: a loop's share; payload: its waiters, result: rounds
+	tkFanAck                            // FanOut: a loop's waiters all ran this round
+	tkTimer                             // Timers: timer index
+	tkAccept                            // Serve: accept completion; payload: service id
+	tkAcceptRetry                       // Serve: re-arm accept after an error pause
+	tkAdopt                             // Serve: a connection handed to this loop; result: fd
+	tkListenerClosed                    // Serve: the listener's close completed
+	tkRecv                              // connection: receive completion
+	tkSend                              // connection: send completion
+	tkShutdown                          // connection: shutdown completion
+	tkLinger                            // connection: the linger deadline
+	tkClosed                            // connection: close completion
+)
+
+const (
+	tkShift     = 48
+	payloadMask = 1<<tkShift - 1
+)
+
+func tok(k tokKind, payload uint64) Token { return Token(uint64(k)<<tkShift | payload&payloadMask) }
+
+func (t Token) kind() tokKind   { return tokKind(t >> tkShift) }
+func (t Token) payload() uint64 { return uint64(t) & payloadMask }

@@ -26,16 +26,16 @@ import (
 // Spawn posts n callbacks from a callback running on loop 0; the tasks are
 // closures over their index, so each costs one small allocation and one
 // queue slot.
-func (r *cbRuntime) Spawn(n int) (uint64, error) {
-	if err := r.check(); err != nil {
+func (rt *strategyRuntime) Spawn(n int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	if n <= 0 {
 		return 0, nil
 	}
-	l := r.loops[0]
-	st := &spawn{n: n, finish: r.finish}
-	err := r.run(l, func() {
+	l := rt.loops[0]
+	st := &spawn{n: n, finish: rt.finish}
+	err := rt.run(l, func() {
 		for i := range n {
 			l.PostLocal(func() { st.ran(i) })
 		}
@@ -60,15 +60,15 @@ func (s *spawn) ran(i int) {
 
 // Chain runs depth callbacks on loop 0, each posting a new one for the
 // next link.
-func (r *cbRuntime) Chain(depth int) (int, error) {
-	if err := r.check(); err != nil {
+func (rt *strategyRuntime) Chain(depth int) (int, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	if depth <= 0 {
 		return 0, nil
 	}
-	c := &chain{loop: r.loops[0], depth: depth, finish: r.finish}
-	err := r.run(c.loop, c.link(1))
+	c := &chain{loop: rt.loops[0], depth: depth, finish: rt.finish}
+	err := rt.run(c.loop, c.link(1))
 	return c.ran, err
 }
 
@@ -103,8 +103,8 @@ type injectShare struct {
 // goroutines started from one thread spread over every P. Each loop
 // counts its own share; the loop that completes the last share signals
 // the caller.
-func (r *cbRuntime) Inject(producers, n int) (uint64, error) {
-	if err := r.check(); err != nil {
+func (rt *strategyRuntime) Inject(producers, n int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	if producers <= 0 {
@@ -113,7 +113,7 @@ func (r *cbRuntime) Inject(producers, n int) (uint64, error) {
 	if n <= 0 {
 		return 0, nil
 	}
-	loops := len(r.loops)
+	loops := len(rt.loops)
 	shares := make([]injectShare, loops)
 	for p := range min(producers, n) {
 		tasks := (n - p + producers - 1) / producers
@@ -135,11 +135,11 @@ func (r *cbRuntime) Inject(producers, n int) (uint64, error) {
 		j := p % loops
 		for i := p; i < n; i += producers {
 			sh := &shares[j]
-			err := r.loops[j].Post(func() {
+			err := rt.loops[j].Post(func() {
 				sh.sum += uint64(i + 1)
 				sh.got++
 				if sh.got == sh.want && remaining.Add(-1) == 0 {
-					r.finish()
+					rt.finish()
 				}
 			})
 			if err != nil {
@@ -154,7 +154,7 @@ func (r *cbRuntime) Inject(producers, n int) (uint64, error) {
 	if failed.Load() {
 		return 0, iostrat.ErrClosed
 	}
-	if err := r.await(); err != nil {
+	if err := rt.await(); err != nil {
 		return 0, err
 	}
 	var sum uint64
@@ -172,19 +172,19 @@ type yieldShare struct {
 
 // Yield spreads the tasks over the loops; a task yields by posting itself
 // to the back of its loop's local queue, behind every other ready callback.
-func (r *cbRuntime) Yield(tasks, yields int) (uint64, error) {
-	if err := r.check(); err != nil {
+func (rt *strategyRuntime) Yield(tasks, yields int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	if tasks <= 0 {
 		return 0, nil
 	}
-	shares := make([]yieldShare, len(r.loops))
+	shares := make([]yieldShare, len(rt.loops))
 	for t := range tasks {
-		shares[t%len(r.loops)].tasks++
+		shares[t%len(rt.loops)].tasks++
 	}
 	var remaining atomic.Int32
-	for j, l := range r.loops {
+	for j, l := range rt.loops {
 		sh := &shares[j]
 		if sh.tasks == 0 {
 			continue
@@ -192,7 +192,7 @@ func (r *cbRuntime) Yield(tasks, yields int) (uint64, error) {
 		remaining.Add(1)
 		finish := func() {
 			if remaining.Add(-1) == 0 {
-				r.finish()
+				rt.finish()
 			}
 		}
 		start := func() {
@@ -203,10 +203,10 @@ func (r *cbRuntime) Yield(tasks, yields int) (uint64, error) {
 			}
 		}
 		if err := l.Post(start); err != nil {
-			return 0, err
+			return 0, closedErr(err)
 		}
 	}
-	if err := r.await(); err != nil {
+	if err := rt.await(); err != nil {
 		return 0, err
 	}
 	var total uint64
@@ -246,8 +246,8 @@ func (y *yielder) step() {
 // PingPong: two callbacks that post each other. SameThread and Hog post
 // on loop 0 with PostLocal; CrossThread has each side Post to the other's
 // loop, so every wake crosses threads.
-func (r *cbRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error) {
-	if err := r.check(); err != nil {
+func (rt *strategyRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	if rounds <= 0 {
@@ -255,15 +255,15 @@ func (r *cbRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error)
 	}
 	switch mode {
 	case iostrat.SameThread, iostrat.Hog:
-		return r.pingPongLocal(rounds, mode == iostrat.Hog)
+		return rt.pingPongLocal(rounds, mode == iostrat.Hog)
 	case iostrat.CrossThread:
-		return r.pingPongCross(rounds)
+		return rt.pingPongCross(rounds)
 	}
 	return 0, iostrat.Unsupported("ping-pong mode %v", mode)
 }
 
-func (r *cbRuntime) pingPongLocal(rounds int, hog bool) (int, error) {
-	l := r.loops[0]
+func (rt *strategyRuntime) pingPongLocal(rounds int, hog bool) (int, error) {
+	l := rt.loops[0]
 	st := &struct {
 		done int
 		over bool
@@ -279,7 +279,7 @@ func (r *cbRuntime) pingPongLocal(rounds int, hog bool) (int, error) {
 		case hog:
 			st.over = true // the hog finishes the call on its next turn
 		default:
-			r.finish()
+			rt.finish()
 		}
 	}
 	// burn is the CPU-bound third callback: a chunk of work, then a yield
@@ -287,12 +287,12 @@ func (r *cbRuntime) pingPongLocal(rounds int, hog bool) (int, error) {
 	burn = func() {
 		st.sink += iostrat.Burn(iostrat.HogChunk)
 		if st.over {
-			r.finish()
+			rt.finish()
 			return
 		}
 		l.PostLocal(burn)
 	}
-	err := r.run(l, func() {
+	err := rt.run(l, func() {
 		if hog {
 			l.PostLocal(burn)
 		}
@@ -301,8 +301,8 @@ func (r *cbRuntime) pingPongLocal(rounds int, hog bool) (int, error) {
 	return st.done, err
 }
 
-func (r *cbRuntime) pingPongCross(rounds int) (int, error) {
-	a, b, err := r.crossLoops()
+func (rt *strategyRuntime) pingPongCross(rounds int) (int, error) {
+	a, b, err := rt.crossLoops()
 	if err != nil {
 		return 0, err
 	}
@@ -312,23 +312,23 @@ func (r *cbRuntime) pingPongCross(rounds int) (int, error) {
 	pong = func() {
 		done++
 		if done == rounds {
-			r.finish()
+			rt.finish()
 			return
 		}
 		a.Post(ping)
 	}
-	err = r.run(a, ping)
+	err = rt.run(a, ping)
 	return done, err
 }
 
 // WakeExternal: the parked task is a callback that nothing has posted; a
 // plain OS thread wakes it by posting it (the eventfd write wakes the
 // sleeping loop), and it passes the baton back.
-func (r *cbRuntime) WakeExternal(rounds int) (int, error) {
-	if err := r.check(); err != nil {
+func (rt *strategyRuntime) WakeExternal(rounds int) (int, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
-	l := r.loops[0]
+	l := rt.loops[0]
 	baton := iostrat.NewBaton()
 	acked := 0 // touched on the loop; read after the last baton pass
 	ack := func() {
@@ -339,6 +339,7 @@ func (r *cbRuntime) WakeExternal(rounds int) (int, error) {
 	iostrat.OnThreads(1, func(int) {
 		for range rounds {
 			if err = l.Post(ack); err != nil {
+				err = closedErr(err)
 				return
 			}
 			baton.Wait()
@@ -356,16 +357,16 @@ func (r *cbRuntime) WakeExternal(rounds int) (int, error) {
 // on loop 0), and the last report of a round posts the notifier. With one
 // loop that is one Event, its waiters, and the notifier re-posted by the
 // last of them.
-func (r *cbRuntime) FanOut(waiters, rounds int) (uint64, error) {
-	if err := r.check(); err != nil {
+func (rt *strategyRuntime) FanOut(waiters, rounds int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	if waiters <= 0 || rounds <= 0 {
 		return 0, nil
 	}
-	f := &fanOut{r: r, rounds: rounds, shares: make([]fanShare, len(r.loops))}
+	f := &fanOut{rt: rt, rounds: rounds, shares: make([]fanShare, len(rt.loops))}
 	for w := range waiters {
-		f.shares[w%len(r.loops)].waiters++
+		f.shares[w%len(rt.loops)].waiters++
 	}
 	f.notify = f.fire
 	f.report = f.shareDone
@@ -374,15 +375,15 @@ func (r *cbRuntime) FanOut(waiters, rounds int) (uint64, error) {
 			f.active++
 		}
 	}
-	for j, l := range r.loops {
+	for j, l := range rt.loops {
 		if f.shares[j].waiters == 0 {
 			continue
 		}
 		if err := l.Post(func() { f.setUp(j) }); err != nil {
-			return 0, err
+			return 0, closedErr(err)
 		}
 	}
-	if err := r.await(); err != nil {
+	if err := rt.await(); err != nil {
 		return 0, err
 	}
 	var wakes uint64
@@ -395,7 +396,7 @@ func (r *cbRuntime) FanOut(waiters, rounds int) (uint64, error) {
 // fanOut is one FanOut call. Its own fields are loop 0's; each share is
 // its loop's.
 type fanOut struct {
-	r        *cbRuntime
+	rt       *strategyRuntime
 	shares   []fanShare
 	active   int    // shares with waiters
 	rounds   int    // rounds to run
@@ -418,7 +419,7 @@ type fanShare struct {
 
 // setUp makes share j's event and waiters on loop j, then reports ready.
 func (f *fanOut) setUp(j int) {
-	l, sh := f.r.loops[j], &f.shares[j]
+	l, sh := f.rt.loops[j], &f.shares[j]
 	sh.ev = l.NewEvent()
 	sh.fire = func() { sh.ev.Fire() }
 	for range sh.waiters {
@@ -443,7 +444,7 @@ func (f *fanOut) reportFrom(j int) {
 		f.shareDone()
 		return
 	}
-	f.r.loops[0].Post(f.report) // fails only if the runtime stops: await sees it
+	f.rt.loops[0].Post(f.report) // fails only if the runtime stops: await sees it
 }
 
 // shareDone runs on loop 0 for each report; the last of a round ends the
@@ -454,11 +455,11 @@ func (f *fanOut) shareDone() {
 	}
 	f.reported = 0
 	if f.round == f.rounds {
-		f.r.finish()
+		f.rt.finish()
 		return
 	}
 	f.round++
-	f.r.loops[0].PostLocal(f.notify)
+	f.rt.loops[0].PostLocal(f.notify)
 }
 
 // fire is the notifier: it fires every share's event, its own directly.
@@ -470,7 +471,7 @@ func (f *fanOut) fire() {
 		case j == 0:
 			sh.ev.Fire()
 		default:
-			f.r.loops[j].Post(sh.fire)
+			f.rt.loops[j].Post(sh.fire)
 		}
 	}
 }
@@ -481,8 +482,8 @@ func (f *fanOut) fire() {
 // clock is read again (UpdateNow) right before each AfterFunc, after
 // spec.OnArm. Lateness is measured from that deadline to when the
 // timer's callback runs.
-func (r *cbRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) {
-	if err := r.check(); err != nil {
+func (rt *strategyRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) {
+	if err := rt.life.Check(); err != nil {
 		return iostrat.TimerResult{}, err
 	}
 	if err := spec.Validate(); err != nil {
@@ -491,15 +492,15 @@ func (r *cbRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) 
 	if spec.Count == 0 {
 		return iostrat.TimerResult{}, nil
 	}
-	l := r.loops[0]
+	l := rt.loops[0]
 	var res iostrat.TimerResult
 	timers := make([]*Timer, spec.Count)
 	settled := func() {
 		if res.Fired+res.Cancelled == spec.Count {
-			r.finish()
+			rt.finish()
 		}
 	}
-	err := r.run(l, func() {
+	err := rt.run(l, func() {
 		for i := range timers {
 			d := spec.Delay(i)
 			if spec.OnArm != nil {
@@ -528,11 +529,11 @@ func (r *cbRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) 
 
 // Handoff posts one callback to loop 0 that signals the caller: a Post in
 // (an eventfd write, the loop being parked) and a channel send out. The
-// callback is r.finish, a func value made once, so the call allocates
+// callback is rt.finish, a func value made once, so the call allocates
 // nothing of its own.
-func (r *cbRuntime) Handoff() error {
-	if err := r.check(); err != nil {
+func (rt *strategyRuntime) Handoff() error {
+	if err := rt.life.Check(); err != nil {
 		return err
 	}
-	return r.run(r.loops[0], r.finish)
+	return rt.run(rt.loops[0], rt.finish)
 }

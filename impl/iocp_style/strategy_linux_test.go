@@ -10,7 +10,7 @@ import (
 )
 
 // startRuntime starts s with o, skipping where io_uring is unavailable.
-func startRuntime(t *testing.T, s Strategy, o iostrat.Options) *portRuntime {
+func startRuntime(t *testing.T, s Strategy, o iostrat.Options) *strategyRuntime {
 	t.Helper()
 	rt, err := s.Start(o)
 	if errors.Is(err, errors.ErrUnsupported) {
@@ -24,7 +24,7 @@ func startRuntime(t *testing.T, s Strategy, o iostrat.Options) *portRuntime {
 			t.Error(err)
 		}
 	})
-	return rt.(*portRuntime)
+	return rt.(*strategyRuntime)
 }
 
 // TestWorkSpreadsOverLoops: with two loops, Inject (even from one

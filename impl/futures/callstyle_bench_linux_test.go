@@ -6,8 +6,11 @@ import (
 	"unsafe"
 )
 
-// The dispatch story: five ways to call "tick" on a counter, and what each
-// costs per call. Every target is marked noinline, and every indirect
+// Call styles: five ways to call "tick" on a counter, and what each costs
+// per call (BenchmarkCallStyle), then the waker's own calls through its
+// vtable (BenchmarkWakerVTable). Both price single calls; the suite's
+// Dispatch group (bench/) prices starting and running a unit of work, and
+// is another matter. Every target is marked noinline, and every indirect
 // target is chosen at run time from a value the compiler cannot see
 // (len(os.Args), through a package variable), so the compiler can neither
 // inline the direct call nor devirtualize the indirect ones: the numbers
@@ -37,8 +40,8 @@ func (c *counter) tick() { c.n++ }
 
 //go:noinline
 func tickCounter(p unsafe.Pointer) {
-	// Safety: p is the *counter stored in dispatchVTable's data, alive for
-	// the benchmark.
+	// Safety: p is the *counter stored in vtTicker's data, tickTarget,
+	// alive for the benchmark.
 	(*counter)(p).n++
 }
 
@@ -48,10 +51,10 @@ type otherCounter struct{ n uint64 }
 func (c *otherCounter) tick() { c.n += 2 }
 
 //go:noinline
-func tickGlobal() { dispatchObj.n++ }
+func tickGlobal() { tickTarget.n++ }
 
 //go:noinline
-func tickOtherGlobal() { dispatchObj.n += 2 }
+func tickOtherGlobal() { tickTarget.n += 2 }
 
 //go:noinline
 func tickOther(p unsafe.Pointer) {
@@ -72,9 +75,9 @@ var (
 	tickVTables = [...]tickVTable{{tick: tickCounter}, {tick: tickOther}}
 	// Chosen in init from len(os.Args), which is 1 or more at run time
 	// but unknown to the compiler.
-	pick        = min(len(os.Args), 1) - 1
-	dispatchObj = &counter{}
-	tickers     = [...]ticker{dispatchObj, &otherCounter{}}
+	pick       = min(len(os.Args), 1) - 1
+	tickTarget = &counter{}
+	tickers    = [...]ticker{tickTarget, &otherCounter{}}
 	// Top-level functions, not method values: a method value is a closure
 	// that calls the method, two calls instead of one.
 	tickFuncs   = [...]func(){tickGlobal, tickOtherGlobal}
@@ -86,8 +89,8 @@ var (
 func init() {
 	ifaceTicker = tickers[pick]
 	funcTicker = tickFuncs[pick]
-	// Safety: dispatchObj is a package-level pointer, alive forever.
-	vtTicker = rawTicker{data: unsafe.Pointer(dispatchObj), vtable: &tickVTables[pick]}
+	// Safety: tickTarget is a package-level pointer, alive forever.
+	vtTicker = rawTicker{data: unsafe.Pointer(tickTarget), vtable: &tickVTables[pick]}
 }
 
 // loopGeneric runs the benchmark loop inside generic code, so that each
@@ -98,12 +101,14 @@ func loopGeneric[T ticker](b *testing.B, t T) {
 	}
 }
 
-func BenchmarkDispatch(b *testing.B) {
+// BenchmarkCallStyle measures one call of tick per op, in each of the five
+// styles above (call=direct|iface|func|vtable|generic).
+func BenchmarkCallStyle(b *testing.B) {
 	if pick != 0 {
 		b.Fatal("expected the counter to be picked")
 	}
 	b.Run("call=direct", func(b *testing.B) {
-		c := dispatchObj
+		c := tickTarget
 		clock := startCPU(b)
 		for b.Loop() {
 			c.tick()
@@ -140,26 +145,26 @@ func BenchmarkDispatch(b *testing.B) {
 		// the dictionary passed to it.
 		clock := startCPU(b)
 		if pick == 0 {
-			loopGeneric(b, dispatchObj)
+			loopGeneric(b, tickTarget)
 		} else {
 			loopGeneric(b, &otherCounter{})
 		}
 		clock.perOp(b)
 	})
-	if dispatchObj.n == 0 {
+	if tickTarget.n == 0 {
 		b.Fatal("nothing was called")
 	}
 }
 
-// BenchmarkWaker measures the waker operations through the vtable, on the
-// executor's goroutine (the owner path, plain fields):
+// BenchmarkWakerVTable measures the waker operations through the vtable,
+// on the executor's goroutine (the owner path, plain fields):
 //
 //	waker=task/op=clone-drop    Clone then Drop: two vtable calls, refs++ and refs--
 //	waker=task/op=wake          Clone then Wake (by value) on an already queued task
 //	waker=task/op=wake-by-ref   WakeByRef on an already queued task: the dedup check
 //	waker=noop/op=...           the same calls into the no-op vtable: the bare cost
 //	                            of the indirect calls
-func BenchmarkWaker(b *testing.B) {
+func BenchmarkWakerVTable(b *testing.B) {
 	e := benchExecutor(b)
 	// A task that is queued and never runs: every wake finds it notified.
 	// Each sub-benchmark runs on its own goroutine, which makes itself the

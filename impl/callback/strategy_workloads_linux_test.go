@@ -18,7 +18,7 @@ func TestCrossThreadWithOneLoop(t *testing.T) {
 	if n, err := rt.PingPong(100, iostrat.CrossThread); err != nil || n != 100 {
 		t.Fatalf("PingPong = %d, %v", n, err)
 	}
-	r := rt.(*cbRuntime)
+	r := rt.(*strategyRuntime)
 	if r.spare == nil || r.spare.tid == r.loops[0].tid {
 		t.Fatal("cross-thread ping-pong did not use a second thread")
 	}
@@ -26,55 +26,6 @@ func TestCrossThreadWithOneLoop(t *testing.T) {
 	st := rt.Stats()
 	if cb, _ := st.Get(iostrat.CallbacksRun); cb < 200 {
 		t.Fatalf("%d callbacks for 100 cross-thread rounds", cb)
-	}
-}
-
-// TestStatsAfterWorkload: a workload's counters are visible as soon as it
-// returns, summed over loops.
-func TestStatsAfterWorkload(t *testing.T) {
-	rt, err := Strategy{}.Start(iostrat.Options{Loops: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	before := rt.Stats()
-	if _, err := rt.Yield(10, 100); err != nil {
-		t.Fatal(err)
-	}
-	d := rt.Stats().Sub(before)
-	if cb, _ := d.Get(iostrat.CallbacksRun); cb < 10*100 {
-		t.Fatalf("Yield(10, 100) moved callbacks by %d", cb)
-	}
-	if _, kept := d.Get(iostrat.Polls); kept {
-		t.Fatal("the callback runtime claims a Polls counter it does not keep")
-	}
-}
-
-// TestParkOption: Options.Park reaches every loop and is published as the
-// knob "park"; a mode the callback loop does not know is refused.
-func TestParkOption(t *testing.T) {
-	for _, park := range []iostrat.Park{iostrat.ParkNetpoll, iostrat.ParkThread} {
-		rt, err := Strategy{}.Start(iostrat.Options{Loops: 2, Park: park})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := rt.Info().Knob("park"); got != park.String() {
-			t.Errorf("Park %v: knob park=%q", park, got)
-		}
-		for i, l := range rt.(*cbRuntime).loops {
-			if (l.parker != nil) != (park == iostrat.ParkNetpoll) {
-				t.Errorf("Park %v: loop %d parker %v", park, i, l.parker)
-			}
-		}
-		// The mode is the loops': a spare loop gets it too.
-		if _, err := rt.PingPong(10, iostrat.CrossThread); err != nil {
-			t.Error(err)
-		}
-		rt.Close()
-	}
-	if rt, err := (Strategy{}).Start(iostrat.Options{Park: 7}); err == nil {
-		rt.Close()
-		t.Fatal("Start with an unknown park mode succeeded")
 	}
 }
 
@@ -115,9 +66,9 @@ func TestWorkSpreadOverLoops(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := rt.(*cbRuntime)
+		r := rt.(*strategyRuntime)
 		for _, w := range workloads {
-			before := make([]iostrat.Stats, loops)
+			before := make([]Counters, loops)
 			for i, l := range r.loops {
 				before[i] = l.Stats()
 			}
@@ -126,7 +77,7 @@ func TestWorkSpreadOverLoops(t *testing.T) {
 			}
 			var total uint64
 			for i, l := range r.loops {
-				cb, _ := l.Stats().Sub(before[i]).Get(iostrat.CallbacksRun)
+				cb := l.Stats().Sub(before[i]).Callbacks
 				total += cb
 				if cb < w.units/uint64(2*loops) {
 					t.Errorf("loops=%d %s: loop %d ran %d callbacks of %d units", loops, w.name, i, cb, w.units)
@@ -172,7 +123,7 @@ func TestTimersDeadlineFromEachArming(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt.Close()
-	l := rt.(*cbRuntime).loops[0]
+	l := rt.(*strategyRuntime).loops[0]
 	const n = 10
 	var armed []time.Time // appended on the loop, read after Timers returns
 	late := make([]time.Duration, n)

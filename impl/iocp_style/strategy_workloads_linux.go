@@ -63,8 +63,8 @@ func (l *loop) start(done chan<- struct{}) *work {
 
 // begin queues job on each loop of ls, run there with a fresh work record
 // that signals rt.done when the loop's part is finished.
-func (rt *portRuntime) begin(ls []*loop, job func(l *loop, w *work)) error {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) begin(ls []*loop, job func(l *loop, w *work)) error {
+	if err := rt.life.Check(); err != nil {
 		return err
 	}
 	rt.calls.Add(1)
@@ -78,7 +78,7 @@ func (rt *portRuntime) begin(ls []*loop, job func(l *loop, w *work)) error {
 
 // end waits until each loop of ls has finished its part of the workload
 // (and so published its counters), and returns the first loop's error.
-func (rt *portRuntime) end(ls []*loop) error {
+func (rt *strategyRuntime) end(ls []*loop) error {
 	for range ls {
 		<-rt.done
 	}
@@ -91,7 +91,7 @@ func (rt *portRuntime) end(ls []*loop) error {
 }
 
 // call runs job on loop 0 and waits for the loop to finish it.
-func (rt *portRuntime) call(job func(l *loop, w *work)) (*work, error) {
+func (rt *strategyRuntime) call(job func(l *loop, w *work)) (*work, error) {
 	ls := rt.loops[:1]
 	if err := rt.begin(ls, job); err != nil {
 		return nil, err
@@ -107,7 +107,10 @@ func share(n, loops, k int) int { return (n - k + loops - 1) / loops }
 // Spawn submits n no-ops from loop 0, each a task whose completion runs
 // it. At most spawnWindow are in flight: each completion submits the next,
 // so every turn reaps a batch and submits a batch with one io_uring_enter.
-func (rt *portRuntime) Spawn(n int) (uint64, error) {
+func (rt *strategyRuntime) Spawn(n int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
+		return 0, err
+	}
 	w, err := rt.call(func(l *loop, w *work) {
 		w.n, w.left = n, n
 		if n <= 0 {
@@ -140,7 +143,10 @@ func (l *loop) onSpawn(i uint64) {
 
 // Chain runs depth no-ops one after the other: each completion submits
 // the next.
-func (rt *portRuntime) Chain(depth int) (int, error) {
+func (rt *strategyRuntime) Chain(depth int) (int, error) {
+	if err := rt.life.Check(); err != nil {
+		return 0, err
+	}
 	w, err := rt.call(func(l *loop, w *work) {
 		w.n = depth
 		if depth <= 0 {
@@ -169,8 +175,8 @@ func (l *loop) onChain(k uint64) {
 // Post, the PostQueuedCompletionStatus of this API: task i goes to loop
 // i%Loops, so every loop runs a share of the tasks whatever the number of
 // producers.
-func (rt *portRuntime) Inject(producers, n int) (uint64, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) Inject(producers, n int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	if producers <= 0 {
@@ -214,7 +220,10 @@ func (l *loop) onInject(i uint64) {
 // posting itself to its own port (on io_uring a no-op carrying its token
 // into its own ring), so it runs again when that completion comes round,
 // behind every completion already queued there.
-func (rt *portRuntime) Yield(tasks, yields int) (uint64, error) {
+func (rt *strategyRuntime) Yield(tasks, yields int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
+		return 0, err
+	}
 	if tasks <= 0 || yields <= 0 {
 		tasks, yields = 0, 0
 	}
@@ -263,8 +272,8 @@ func (l *loop) onYield(t uint64) {
 // (or the other's Post where the kernel lacks MSG_RING). The B side keeps
 // no state: the token says where to answer and the result carries the
 // round.
-func (rt *portRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) PingPong(rounds int, mode iostrat.PingPongMode) (int, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	b := rt.loops[0] // A is loop 0
@@ -336,8 +345,8 @@ func (l *loop) onHog() {
 // WakeExternal parks loop 0 in Wait (nothing in flight) and has a plain OS
 // thread wake it with Post; the loop's handler acknowledges through the
 // Baton.
-func (rt *portRuntime) WakeExternal(rounds int) (int, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) WakeExternal(rounds int) (int, error) {
+	if err := rt.life.Check(); err != nil {
 		return 0, err
 	}
 	ls := rt.loops[:1]
@@ -382,7 +391,10 @@ func (l *loop) onWake() {
 // a job of their own: a job arrives through the cross-thread queue, which
 // could be delivered after a MSG_RING from loop 0, while completions one
 // port posts to another arrive in the order posted.
-func (rt *portRuntime) FanOut(waiters, rounds int) (uint64, error) {
+func (rt *strategyRuntime) FanOut(waiters, rounds int) (uint64, error) {
+	if err := rt.life.Check(); err != nil {
+		return 0, err
+	}
 	if rounds > math.MaxInt32 {
 		return 0, iostrat.Unsupported("FanOut: %d rounds (at most %d)", rounds, math.MaxInt32)
 	}
@@ -415,7 +427,7 @@ func (rt *portRuntime) FanOut(waiters, rounds int) (uint64, error) {
 // onFanJoin starts this loop's part of a FanOut: waiters of its own, and
 // the rounds they wait for.
 func (l *loop) onFanJoin(waiters uint64, rounds int) {
-	l.rt.calls.Load() // see portRuntime.calls
+	l.rt.calls.Load() // see strategyRuntime.calls
 	w := l.start(l.rt.done)
 	w.waiters, w.rounds = int(waiters), rounds
 }
@@ -470,8 +482,8 @@ func (l *loop) onFanAck() {
 // then cancels those spec.CancelEvery selects (IORING_OP_TIMEOUT_REMOVE).
 // A cancel that loses the race leaves its timer fired: the timer completes
 // normally.
-func (rt *portRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) {
+	if err := rt.life.Check(); err != nil {
 		return iostrat.TimerResult{}, err
 	}
 	if err := spec.Validate(); err != nil {
@@ -527,8 +539,8 @@ func (l *loop) onTimer(i uint64, c *Completion) {
 // caller: a Post in (a queue append, and an eventfd write when the loop is
 // parked) and a channel send out. The job and the channel are made once
 // per runtime, so a Handoff allocates nothing.
-func (rt *portRuntime) Handoff() error {
-	if err := rt.check(); err != nil {
+func (rt *strategyRuntime) Handoff() error {
+	if err := rt.life.Check(); err != nil {
 		return err
 	}
 	l := rt.loops[0]

@@ -41,15 +41,19 @@ import (
 
 // service is one Serve call.
 type service struct {
-	rt    *portRuntime
+	rt    *strategyRuntime
 	id    uint64
 	lfd   int
 	addr  net.Addr
 	proto iostrat.Protocol
 	conns atomic.Int64
 
-	closeOnce sync.Once
-	next      int // round-robin position; loop 0 only
+	// mu is held by Serve while the loops learn of the service, so a Close
+	// (the user's, or the runtime's) waits until they have.
+	mu      sync.Mutex
+	started bool // every loop serves it: Close has the loops stop it; guarded by mu
+	closed  bool // guarded by mu
+	next    int  // round-robin position; loop 0 only
 }
 
 // loopService is a service's state on one loop.
@@ -64,8 +68,10 @@ type loopService struct {
 }
 
 // Serve takes the listener's socket over and starts accepting on loop 0.
-func (rt *portRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.Service, error) {
-	if err := rt.check(); err != nil {
+// The service is registered with the runtime first, so a runtime Close
+// that begins meanwhile closes it once its loops know it.
+func (rt *strategyRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.Service, error) {
+	if err := rt.life.Check(); err != nil {
 		return nil, err
 	}
 	dl, err := netfd.Detach(ln)
@@ -75,8 +81,15 @@ func (rt *portRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.Servi
 	rt.mu.Lock()
 	rt.nextSvc++
 	svc := &service{rt: rt, id: rt.nextSvc, lfd: dl.FD, addr: dl.Addr, proto: p}
-	rt.services[svc] = struct{}{}
 	rt.mu.Unlock()
+	if err := rt.life.Add(svc); err != nil {
+		return nil, err // Add closed the service, and so the listener
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	if svc.closed {
+		return nil, iostrat.ErrClosed
+	}
 	// Every loop learns of the service before loop 0 accepts for it.
 	done := make(chan struct{}, len(rt.loops))
 	for _, l := range rt.loops {
@@ -84,7 +97,9 @@ func (rt *portRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.Servi
 			l.svcs[svc.id] = &loopService{svc: svc}
 			done <- struct{}{}
 		}); err != nil {
+			svc.closed = true
 			netfd.Close(dl.FD)
+			rt.life.Remove(svc)
 			return nil, iostrat.ErrClosed
 		}
 	}
@@ -96,6 +111,7 @@ func (rt *portRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.Servi
 		done <- struct{}{}
 	})
 	<-done
+	svc.started = true
 	return svc, nil
 }
 
@@ -104,23 +120,31 @@ func (s *service) Conns() int     { return int(s.conns.Load()) }
 
 // Close stops accepting (loop 0 cancels its accept and closes the
 // listener), then has every loop stop reading, write out what was
-// produced for at most DrainTimeout, and close its connections.
+// produced for at most DrainTimeout, and close its connections. A
+// service the loops never learned of only closes its listener.
 func (s *service) Close() error {
-	s.closeOnce.Do(func() {
-		rt := s.rt
-		done := make(chan struct{}, len(rt.loops))
-		if rt.run(rt.loops[0], func(l *loop) { l.stopAccept(l.svcs[s.id], done) }) == nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	rt := s.rt
+	if !s.started {
+		netfd.Close(s.lfd)
+		rt.life.Remove(s)
+		return nil
+	}
+	done := make(chan struct{}, len(rt.loops))
+	if rt.run(rt.loops[0], func(l *loop) { l.stopAccept(l.svcs[s.id], done) }) == nil {
+		<-done
+	}
+	for _, l := range rt.loops {
+		if rt.run(l, func(l *loop) { l.closeService(l.svcs[s.id], done) }) == nil {
 			<-done
 		}
-		for _, l := range rt.loops {
-			if rt.run(l, func(l *loop) { l.closeService(l.svcs[s.id], done) }) == nil {
-				<-done
-			}
-		}
-		rt.mu.Lock()
-		delete(rt.services, s)
-		rt.mu.Unlock()
-	})
+	}
+	rt.life.Remove(s)
 	return nil
 }
 

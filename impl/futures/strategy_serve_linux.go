@@ -15,7 +15,13 @@ import (
 	"iostrat/internal/timerheap"
 )
 
-// Serving: an accept task on loop 0 owns the listening socket; it hands
+// Serve adapts the library to iostrat.Protocol: the socket futures it is
+// built on (Source, with PollAccept, PollRead and PollWrite) are the
+// library's, in io_linux.go; what is here is the iostrat side — a Handler
+// per connection, Options.HighWater and ReadBuffer, DrainTimeout, and the
+// iostrat.Service.
+//
+// An accept task on loop 0 owns the listening socket; it hands
 // each connection to the loops in turn, spawning a connTask there (a local
 // Spawn for loop 0, a cross-thread one for the others). A connTask is the
 // whole connection as one future: it registers its fd with its loop's
@@ -35,7 +41,7 @@ import (
 // reading until it drains below half of it.
 
 type service struct {
-	r     *runtimeImpl
+	rt    *strategyRuntime
 	ln    *netfd.Listener
 	proto iostrat.Protocol
 
@@ -51,25 +57,26 @@ type service struct {
 var _ iostrat.Service = (*service)(nil)
 
 // Serve takes the listener's socket over and accepts on loop 0.
-func (r *runtimeImpl) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.Service, error) {
-	if err := r.check(); err != nil {
+//
+// The accept task is spawned before the service is registered, so that
+// whoever closes the service — its user, the runtime's Close, or Add
+// itself when Close has begun — finds a task that will close the listener
+// and let Close return: the task stops at its next poll once the service
+// is closing, or is dropped (and stops) by a loop that closes first.
+func (rt *strategyRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.Service, error) {
+	if err := rt.life.Check(); err != nil {
 		return nil, err
 	}
 	l, err := netfd.Detach(ln)
 	if err != nil {
 		return nil, err
 	}
-	s := &service{r: r, ln: l, proto: p, done: make(chan struct{})}
-	s.active.Store(1)
-	r.mu.Lock()
-	if r.closed.Load() {
-		r.mu.Unlock()
-		netfd.Close(l.FD)
-		return nil, iostrat.ErrClosed
+	s := &service{rt: rt, ln: l, proto: p, done: make(chan struct{})}
+	s.active.Store(1) // the accept task
+	SpawnDetached(rt.loops[0].e, &acceptTask{svc: s, lp: rt.loops[0]})
+	if err := rt.life.Add(s); err != nil {
+		return nil, err // Add closed s, and with it the listener
 	}
-	r.services[s] = struct{}{}
-	r.mu.Unlock()
-	SpawnDetached(r.loops[0].e, &acceptTask{svc: s, lp: r.loops[0]})
 	return s, nil
 }
 
@@ -83,7 +90,7 @@ func (s *service) Close() error {
 	s.closeOnce.Do(func() {
 		s.drainDeadline.Store(timerheap.Now() + int64(iostrat.DrainTimeout))
 		s.closing.Store(true)
-		for _, lp := range s.r.loops {
+		for _, lp := range s.rt.loops {
 			lp.e.post(inboxEntry{op: &serviceStop{svc: s, lp: lp}})
 		}
 		if s.active.Load() == 0 {
@@ -91,9 +98,7 @@ func (s *service) Close() error {
 		}
 	})
 	<-s.done
-	s.r.mu.Lock()
-	delete(s.r.services, s)
-	s.r.mu.Unlock()
+	s.rt.life.Remove(s)
 	return nil
 }
 
@@ -148,7 +153,7 @@ func (a *acceptTask) Poll(cx *Context) Poll[struct{}] {
 		a.started = true
 		src, err := cx.exec.Register(s.ln.FD)
 		if err != nil {
-			s.r.opts.Logf("futures: registering listener: %v", err)
+			s.rt.opts.Logf("futures: registering listener: %v", err)
 			a.stop()
 			return Ready(struct{}{})
 		}
@@ -178,12 +183,12 @@ func (a *acceptTask) Poll(cx *Context) Poll[struct{}] {
 		if err := p.value.Err; err != nil {
 			// Out of fds or memory: the waiting connection stays queued;
 			// try again a little later rather than spin.
-			s.r.opts.Logf("futures: accept: %v", err)
+			s.rt.opts.Logf("futures: accept: %v", err)
 			a.backoff = Sleep(10 * time.Millisecond)
 			a.waiting = true
 			continue
 		}
-		loops := s.r.loops
+		loops := s.rt.loops
 		lp := loops[a.next%len(loops)]
 		a.next++
 		s.active.Add(1)
@@ -244,7 +249,7 @@ func (c *connTask) Poll(cx *Context) Poll[struct{}] {
 		c.started = true
 		src, err := cx.exec.Register(c.fd)
 		if err != nil {
-			c.svc.r.opts.Logf("futures: registering connection: %v", err)
+			c.svc.rt.opts.Logf("futures: registering connection: %v", err)
 			c.close()
 			return Ready(struct{}{})
 		}
@@ -253,7 +258,7 @@ func (c *connTask) Poll(cx *Context) Poll[struct{}] {
 		c.self = cx.Waker().Clone()
 		c.lp.conns[c] = struct{}{}
 	}
-	highWater := c.svc.r.opts.HighWater
+	highWater := c.svc.rt.opts.HighWater
 	for budget := readBudget; ; {
 		// Write what is pending, directly; on EAGAIN the write waker is
 		// in the slot and reading goes on (up to the high-water mark).
@@ -314,7 +319,7 @@ func (c *connTask) Poll(cx *Context) Poll[struct{}] {
 			continue
 		case err != nil:
 			if !netfd.IsGone(err) && !errors.Is(err, unix.EBADF) {
-				c.svc.r.opts.Logf("futures: read: %v", err)
+				c.svc.rt.opts.Logf("futures: read: %v", err)
 			}
 			c.close()
 			return Ready(struct{}{})
