@@ -54,7 +54,6 @@ func (c Counter) String() string {
 	return "unknown"
 }
 
-
 // Counters lists every counter in order.
 func Counters() []Counter {
 	cs := make([]Counter, numCounters)
