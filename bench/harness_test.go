@@ -9,6 +9,7 @@ import (
 
 	"iostrat"
 	"iostrat/internal/affinity"
+	"iostrat/internal/loadgen"
 	"iostrat/strategies"
 )
 
@@ -68,9 +69,9 @@ func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call fu
 
 // measureIO is measure for a socket workload: it adds where the client
 // process ran, as the client read it back.
-func measureIO(b *testing.B, rt iostrat.Runtime, client *remoteClient, unit string, perCall int, call func() error) float64 {
+func measureIO(b *testing.B, rt iostrat.Runtime, client *loadgen.Remote, unit string, perCall int, call func() error) float64 {
 	ns, server := measureAt(b, rt, unit, perCall, call)
-	at, err := client.placement()
+	at, err := client.Placement()
 	if err != nil {
 		b.Fatal(err)
 	}

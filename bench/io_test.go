@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"iostrat"
+	"iostrat/internal/loadgen"
 	"iostrat/internal/proto"
 )
 
 // I/O workloads over loopback TCP. The client is internal/loadgen, the
 // same for every strategy, in a child process (client_test.go), pinned to
-// its own CPU when IOSTRAT_PIN=1.
+// a CPU the server's budget leaves free.
 const (
 	echoRounds   = 20      // round trips per connection per call
 	pumpFrame    = 1 << 20 // bytes per sink frame (libuv pump moves 64 KiB writes; frames are acked)
@@ -68,13 +69,13 @@ func BenchmarkEcho(b *testing.B) {
 				b.Run(fmt.Sprintf("conns=%d/size=%s", conns, sizeName(sz)), func(b *testing.B) {
 					withServer(b, s, proto.Echo{}, func(rt iostrat.Runtime, addr string) {
 						client := startClient(b)
-						client.mustCall(b, clientRequest{Op: "dial-echo", Addr: addr, Conns: conns, Size: sz})
+						mustCall(b, client, loadgen.Request{Op: loadgen.OpDialEcho, Addr: addr, Conns: conns, Size: sz})
 						b.SetBytes(int64(sz * conns * rounds))
 						measureIO(b, rt, client, unitMsg, conns*rounds, func() error {
-							_, err := client.call(clientRequest{Op: "run", N: rounds})
+							_, err := client.Call(loadgen.Request{Op: loadgen.OpRun, N: rounds})
 							return err
 						})
-						client.mustCall(b, clientRequest{Op: "close"})
+						mustCall(b, client, loadgen.Request{Op: loadgen.OpClose})
 					})
 				})
 			}
@@ -92,17 +93,17 @@ func BenchmarkPump(b *testing.B) {
 			b.Run(fmt.Sprintf("conns=%d/frame=%s", conns, sizeName(pumpFrame)), func(b *testing.B) {
 				withServer(b, s, proto.Sink{}, func(rt iostrat.Runtime, addr string) {
 					client := startClient(b)
-					client.mustCall(b, clientRequest{Op: "dial-pump", Addr: addr, Conns: conns, Size: pumpFrame})
+					mustCall(b, client, loadgen.Request{Op: loadgen.OpDialPump, Addr: addr, Conns: conns, Size: pumpFrame})
 					want := int64(pumpFrame * frames * conns)
 					b.SetBytes(want)
 					measureIO(b, rt, client, unitMsg, frames*conns, func() error {
-						resp, err := client.call(clientRequest{Op: "run", N: frames})
+						resp, err := client.Call(loadgen.Request{Op: loadgen.OpRun, N: frames})
 						if err == nil && resp.Bytes != want {
 							err = fmt.Errorf("pump moved %d bytes, want %d", resp.Bytes, want)
 						}
 						return err
 					})
-					client.mustCall(b, clientRequest{Op: "close"})
+					mustCall(b, client, loadgen.Request{Op: loadgen.OpClose})
 				})
 			})
 		}
@@ -118,17 +119,17 @@ func BenchmarkHTTP(b *testing.B) {
 				b.Run(fmt.Sprintf("conns=%d/pipeline=%d", conns, depth), func(b *testing.B) {
 					withServer(b, s, proto.HTTP{}, func(rt iostrat.Runtime, addr string) {
 						client := startClient(b)
-						client.mustCall(b, clientRequest{Op: "dial-http", Addr: addr, Conns: conns, Size: depth})
+						mustCall(b, client, loadgen.Request{Op: loadgen.OpDialHTTP, Addr: addr, Conns: conns, Size: depth})
 						want := uint64(conns * depth * bursts)
 						ns := measureIO(b, rt, client, unitReq, conns*depth*bursts, func() error {
-							resp, err := client.call(clientRequest{Op: "run", N: bursts})
+							resp, err := client.Call(loadgen.Request{Op: loadgen.OpRun, N: bursts})
 							if err == nil && (resp.OK != want || resp.NotOK != 0) {
 								err = fmt.Errorf("%d ok and %d not-ok responses, want %d ok", resp.OK, resp.NotOK, want)
 							}
 							return err
 						})
 						reportRate(b, ns, unitReqPerS)
-						client.mustCall(b, clientRequest{Op: "close"})
+						mustCall(b, client, loadgen.Request{Op: loadgen.OpClose})
 					})
 				})
 			}
@@ -150,7 +151,7 @@ func BenchmarkChurn(b *testing.B) {
 				withServer(b, s, p, func(rt iostrat.Runtime, addr string) {
 					client := startClient(b)
 					ns := measureIO(b, rt, client, unitConn, perCall, func() error {
-						_, err := client.call(clientRequest{Op: "churn", Addr: addr, Proto: name, N: perCall, Workers: churnWorkers})
+						_, err := client.Call(loadgen.Request{Op: loadgen.OpChurn, Addr: addr, Proto: name, N: perCall, Workers: churnWorkers})
 						return err
 					})
 					reportRate(b, ns, unitConnPS)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"iostrat"
+	"iostrat/internal/loadgen"
 	"iostrat/internal/proto"
 )
 
@@ -17,7 +18,6 @@ const (
 	latencyConns    = 16
 	latencyDuration = time.Second
 	latencyWarmup   = 200 * time.Millisecond
-	latencyMaxKept  = 1 << 22 // samples kept across calls for the percentiles
 )
 
 var latencyRates = []int{2_000, 10_000, 30_000} // requests/s; the last loads a 2-core machine
@@ -25,9 +25,10 @@ var latencyRates = []int{2_000, 10_000, 30_000} // requests/s; the last loads a 
 // BenchmarkLatency reports p50, p99, p99.9 and max latency at each offered
 // rate, as nearest-rank percentiles (montanaflynn/stats
 // PercentileNearestRank via loadgen.Percentiles) over every request of
-// every call, computed in the client process. behind-sched is the share of calls in which the client fell
-// behind its own schedule: such latencies include the client's delay and
-// must not be read as the server's alone.
+// every call (the first 4,194,304 of them; loadgen.Remote keeps no more),
+// computed in the client process. behind-sched is the share of calls in
+// which the client fell behind its own schedule: such latencies include
+// the client's delay and must not be read as the server's alone.
 func BenchmarkLatency(b *testing.B) {
 	dur, warm, rates := latencyDuration, latencyWarmup, latencyRates
 	if testing.Short() {
@@ -39,15 +40,15 @@ func BenchmarkLatency(b *testing.B) {
 				withServer(b, s, proto.HTTP{}, func(rt iostrat.Runtime, addr string) {
 					client := startClient(b)
 					var behind, calls int
-					req := clientRequest{
-						Op: "open-loop", Addr: addr, Proto: "http", Conns: latencyConns, Rate: float64(rate),
+					req := loadgen.Request{
+						Op: loadgen.OpOpenLoop, Addr: addr, Proto: "http", Conns: latencyConns, Rate: float64(rate),
 						Duration: dur, Warmup: warm,
 						// A generous drain: on a loaded machine the last
 						// answers can lag seconds; a lost one still fails.
 						Drain: 10 * time.Second,
 					}
 					measureIO(b, rt, client, unitReq, int(float64(rate)*dur.Seconds()), func() error {
-						resp, err := client.call(req)
+						resp, err := client.Call(req)
 						if err != nil {
 							return err
 						}
@@ -60,7 +61,7 @@ func BenchmarkLatency(b *testing.B) {
 						}
 						return nil
 					})
-					ps := client.mustCall(b, clientRequest{Op: "percentiles"}).Percentiles
+					ps := mustCall(b, client, loadgen.Request{Op: loadgen.OpPercentiles}).Percentiles
 					for i, unit := range []string{unitP50, unitP99, unitP999, unitMax} {
 						if i < len(ps) {
 							b.ReportMetric(float64(ps[i].Nanoseconds()), unit)

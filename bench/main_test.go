@@ -9,13 +9,11 @@ import (
 	"iostrat/internal/loadgen"
 )
 
-// TestMain runs the benchmarks, or plays one of the child processes they
-// start: the socket workloads' client, or the holder of idle connections.
+// TestMain runs the benchmarks, or, first, plays one of the child
+// processes they start (the socket workloads' client, or the holder of
+// idle connections) through loadgen.ChildMain.
 func TestMain(m *testing.M) {
-	loadgen.RunHolderIfChild()
-	if os.Getenv(clientEnv) != "" {
-		os.Exit(clientMain())
-	}
+	loadgen.ChildMain()
 	flag.Parse()
 	if err := setUpBudget(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

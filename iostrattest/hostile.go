@@ -36,13 +36,19 @@ func HostileChecks() []Check {
 	}
 }
 
-// TestHostile runs every hostile check against s as a subtest.
+// TestHostile runs every hostile check against s as a subtest. A strategy
+// that cannot start here (its Start error wraps [errors.ErrUnsupported])
+// is skipped with the reason.
+//
+// The test binary's TestMain must call loadgen.ChildMain first, so the
+// many-conns check can hold its clients in a child process; without it
+// they share this process and its fd limit.
 func TestHostile(t *testing.T, s iostrat.Strategy) {
 	t.Helper()
 	for _, c := range HostileChecks() {
 		t.Run(c.Name, func(t *testing.T) {
 			if err := c.Run(s); err != nil {
-				if errors.Is(err, errSkip) {
+				if errors.Is(err, errors.ErrUnsupported) {
 					t.Skip(err)
 				}
 				t.Error(err)
@@ -50,10 +56,6 @@ func TestHostile(t *testing.T, s iostrat.Strategy) {
 		})
 	}
 }
-
-// errSkip marks a check that cannot run here (a limit that cannot be
-// raised), with the reason.
-var errSkip = errors.New("skipped")
 
 // goodClient does requests plaintext requests on a fresh connection and
 // checks every answer: the service still works for everyone else.
@@ -269,32 +271,31 @@ func checkGarbage(s iostrat.Strategy) error {
 	})
 }
 
-// manyConns is how many concurrent connections checkManyConns holds.
-var manyConns = 10_000
+// manyConns is how many concurrent connections checkManyConns holds, and
+// manyConnsRace how many under the race detector, which caps a process at
+// 8128 goroutines (a goroutine-per-connection server needs one each).
+var manyConns, manyConnsRace = 10_000, 2_000
 
 // checkManyConns holds manyConns connections open at once, each answered
 // once, then serves a good client while they stay open. The clients live in
-// a child process when the test binary's TestMain calls [Main] (each
-// process then needs only one fd per connection); otherwise they live in
-// this process and the count is cut to what its fd limit allows. Under the
-// race detector, which caps goroutines at 8128, it holds 2,000.
+// a child process when the test binary's TestMain calls loadgen.ChildMain
+// (each process then needs one fd per connection); otherwise they live in
+// this process, which then needs two. It never holds fewer: if the fd
+// limit is too low, it fails and says how to raise it.
 func checkManyConns(s iostrat.Strategy) error {
 	n := manyConns
 	if raceEnabled {
-		n = 2_000
+		n = manyConnsRace
 	}
 	perConn := 2 // in-process: a client and a server fd per connection
-	if childAvailable {
+	if loadgen.CanStartChildren() {
 		perConn = 1
 	}
-	if err := loadgen.RaiseFDLimit(perConn*n + 500); err != nil {
-		var lim syscall.Rlimit
-		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-		fit := (int(lim.Cur) - 500) / perConn
-		if fit < n/10 {
-			return fmt.Errorf("%w: %d connections need about %d fds: %v", errSkip, n, perConn*n+500, err)
+	if err := reserveFDs(n, perConn*n+500); err != nil {
+		if perConn == 2 {
+			err = fmt.Errorf("%w; the clients share this process because its TestMain does not call loadgen.ChildMain", err)
 		}
-		n = fit
+		return err
 	}
 	return withService(s, proto.Echo{}, func(rt iostrat.Runtime, svc iostrat.Service) error {
 		release, err := holdConns(svc.Addr().String(), n)
@@ -321,25 +322,24 @@ func checkManyConns(s iostrat.Strategy) error {
 	})
 }
 
-// childAvailable reports that TestMain called Main, so this binary can be
-// re-run as a holder of connections.
-var childAvailable bool
-
-// Main runs the tests of m, or, in a child process started by the suite,
-// holds connections for it. A package that runs [HostileChecks] calls it
-// from TestMain so 10,000 connections fit in two processes' fd limits:
-//
-//	func TestMain(m *testing.M) { iostrattest.Main(m) }
-func Main(m *testing.M) {
-	loadgen.RunHolderIfChild()
-	childAvailable = true
-	os.Exit(m.Run())
+// reserveFDs makes sure this process may open fds file descriptors for
+// conns connections, raising its soft limit up to the hard limit (a child
+// inherits the raised limit). Where there is no limit to raise it does
+// nothing.
+func reserveFDs(conns, fds int) error {
+	err := loadgen.RaiseFDLimit(fds)
+	if err == nil || errors.Is(err, errors.ErrUnsupported) {
+		return nil
+	}
+	return fmt.Errorf("%d connections need about %d file descriptors in this process: %w; "+
+		"raise the limit in the shell that runs the tests, e.g. ulimit -n %d "+
+		"(beyond the hard limit as root, or through /etc/security/limits.conf)", conns, fds, err, fds)
 }
 
 // holdConns opens n idle, answered connections to addr, in a child process
 // when possible, and returns the function that closes them.
 func holdConns(addr string, n int) (release func() error, err error) {
-	if childAvailable {
+	if loadgen.CanStartChildren() {
 		return loadgen.HoldInChild(addr, n)
 	}
 	idle, err := loadgen.HoldIdle(addr, n)

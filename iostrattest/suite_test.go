@@ -208,3 +208,22 @@ func TestSuiteFailsBrokenStrategies(t *testing.T) {
 func TestSuitePassesGoroutine(t *testing.T) {
 	TestStrategy(t, goroutine.Strategy{})
 }
+
+// TestManyConnsNeedsTheFDLimit: with more connections than any fd limit
+// allows, many-conns fails and says how to raise the limit; it never
+// holds fewer connections than it claims to.
+func TestManyConnsNeedsTheFDLimit(t *testing.T) {
+	oldN, oldRace := manyConns, manyConnsRace
+	manyConns, manyConnsRace = 1<<30, 1<<30 // above any kernel's fs.nr_open
+	defer func() { manyConns, manyConnsRace = oldN, oldRace }()
+	err := checkManyConns(goroutine.Strategy{})
+	if err == nil {
+		t.Fatal("many-conns passed with 1<<30 connections")
+	}
+	t.Logf("error as expected: %v", err)
+	for _, want := range []string{"1073741824 connections", "hard limit", "ulimit -n"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}

@@ -9,16 +9,8 @@ import (
 	"iostrat/iostrattest"
 )
 
-// TestMain lets the hostile checks re-run this binary as a holder of
-// idle connections, so the many-connections check fits the fd limit.
-func TestMain(m *testing.M) { iostrattest.Main(m) }
-
 func TestConformance(t *testing.T) {
 	iostrattest.TestStrategy(t, callback.Strategy{})
-}
-
-func TestHostile(t *testing.T) {
-	iostrattest.TestHostile(t, callback.Strategy{})
 }
 
 // edgeTriggered is the strategy with Options.Trigger forced to Edge, so

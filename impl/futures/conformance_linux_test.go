@@ -9,7 +9,3 @@ import (
 func TestConformance(t *testing.T) {
 	iostrattest.TestStrategy(t, Strategy{})
 }
-
-func TestHostile(t *testing.T) {
-	iostrattest.TestHostile(t, Strategy{})
-}

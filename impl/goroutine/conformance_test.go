@@ -10,7 +10,3 @@ import (
 func TestConformance(t *testing.T) {
 	iostrattest.TestStrategy(t, goroutine.Strategy{})
 }
-
-func TestHostile(t *testing.T) {
-	iostrattest.TestHostile(t, goroutine.Strategy{})
-}

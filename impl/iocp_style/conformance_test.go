@@ -21,17 +21,3 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
-
-// TestHostile runs the suite's faulty and hostile clients for each backend.
-func TestHostile(t *testing.T) {
-	for _, s := range []Strategy{{Backend: Uring}, {Backend: Emulated}} {
-		t.Run(s.Name(), func(t *testing.T) {
-			if s.Backend == Uring {
-				if _, err := Probe(); err != nil {
-					t.Skipf("io_uring unavailable here: %v", err)
-				}
-			}
-			iostrattest.TestHostile(t, s)
-		})
-	}
-}

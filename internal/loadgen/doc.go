@@ -19,8 +19,10 @@
 //	openloop.go    OpenLoop: requests at a fixed rate, latency without coordinated omission
 //	churn.go       Churn: dial, one request, close, repeated
 //	pump.go        Pump: bulk one-way frames to a sink, each acknowledged with a hash
-//	idle.go        HoldIdle: many open connections doing nothing
+//	idle.go        HoldIdle: many open connections doing nothing; HoldInChild: the same from a child process
 //	percentile.go  Percentiles: nearest-rank percentiles of latency samples
+//	remote.go      Remote: Echo, HTTP, Pump, Churn and OpenLoop in a child process, one JSON request at a time
+//	child.go       ChildMain: the one entry point of every child process, for TestMain
 //
 // Echo, HTTP and Pump keep one driver goroutine per connection alive
 // across runs (pool.go), so a benchmark iteration costs a channel send per

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,19 +132,11 @@ func (d *Idle) Close() error {
 	return first
 }
 
-// holdEnv, set to "addr,n" in the environment of a test binary whose
-// TestMain calls [RunHolderIfChild], makes it hold n idle connections to
-// addr until its standard input closes, instead of running tests.
-const holdEnv = "IOSTRAT_HOLD_IDLE"
-
-// RunHolderIfChild is for TestMain, before anything else: in a process
-// started by [HoldInChild] it holds the connections, then exits; in any
-// other process it returns at once.
-func RunHolderIfChild() {
-	spec := os.Getenv(holdEnv)
-	if spec == "" {
-		return
-	}
+// runHolder is the holder child's side (see [ChildMain]): spec is
+// "addr,n". It holds n idle connections to addr, writes "ready", its CPUs
+// and GOMAXPROCS as one line to out, and keeps them until in closes; on a
+// failure it writes "error:" and the error instead, and returns 1.
+func runHolder(spec string, in io.Reader, out io.Writer) int {
 	addr, count, _ := strings.Cut(spec, ",")
 	n, err := strconv.Atoi(count)
 	if err == nil {
@@ -164,13 +154,16 @@ func RunHolderIfChild() {
 		at, err = affinity.ObservePlacement()
 	}
 	if err != nil {
-		fmt.Println("error:", err)
-		os.Exit(1)
+		if idle != nil {
+			idle.Close()
+		}
+		fmt.Fprintln(out, "error:", err)
+		return 1
 	}
-	fmt.Println("ready", at.CPUs, at.GOMAXPROCS)
-	io.Copy(io.Discard, os.Stdin)
+	fmt.Fprintln(out, "ready", at.CPUs, at.GOMAXPROCS)
+	io.Copy(io.Discard, in)
 	idle.Close()
-	os.Exit(0)
+	return 0
 }
 
 // HoldInChild runs the current test binary again as a holder of n idle
@@ -178,7 +171,7 @@ func RunHolderIfChild() {
 // every one is open and answered. The clients' memory and file descriptors
 // are then the child's, not the server's, and each process needs only one
 // fd per connection. release closes them and waits for the child; it is
-// idempotent. The binary's TestMain must call [RunHolderIfChild].
+// idempotent. The binary's TestMain must call [ChildMain].
 func HoldInChild(addr string, n int) (release func() error, err error) {
 	release, _, err = HoldInChildOn(addr, n, nil)
 	return release, err
@@ -189,33 +182,17 @@ func HoldInChild(addr string, n int) (release func() error, err error) {
 // returns the placement the holder read back once its connections were
 // open.
 func HoldInChildOn(addr string, n int, cpus affinity.Set) (release func() error, at affinity.Placement, err error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s,%d", holdEnv, addr, n))
-	if cpus != nil {
-		cmd.Env = append(cmd.Env, affinity.Env+"="+cpus.String())
-	}
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	c, err := startChild("idle", fmt.Sprintf("%s=%s,%d", holdEnv, addr, n), cpus)
 	if err != nil {
 		return nil, at, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, at, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, at, fmt.Errorf("loadgen: idle: starting the holder process: %w", err)
 	}
 	var once sync.Once
 	var waitErr error
 	release = func() error {
-		once.Do(func() {
-			stdin.Close()
-			waitErr = cmd.Wait()
-		})
+		once.Do(func() { waitErr = c.wait() })
 		return waitErr
 	}
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	line, _ := bufio.NewReader(c.stdout).ReadString('\n')
 	f := strings.Fields(line)
 	if len(f) == 3 && f[0] == "ready" {
 		at.CPUs, err = affinity.Parse(f[1])
@@ -225,7 +202,7 @@ func HoldInChildOn(addr string, n int, cpus affinity.Set) (release func() error,
 	}
 	if len(f) != 3 || f[0] != "ready" || err != nil {
 		release()
-		return nil, at, fmt.Errorf("loadgen: idle: holder process: %q (does TestMain call loadgen.RunHolderIfChild?)", strings.TrimSpace(line))
+		return nil, at, fmt.Errorf("loadgen: idle: holder process: %q", strings.TrimSpace(line))
 	}
 	return release, at, nil
 }

@@ -11,9 +11,10 @@ import (
 	"testing"
 
 	"iostrat"
+	"iostrat/internal/loadgen"
 	"iostrat/internal/proto"
-	"iostrat/strategies"
 	"iostrat/iostrattest"
+	"iostrat/strategies"
 )
 
 // needTool returns the path of an outside tool, skipping the test when it
@@ -153,6 +154,10 @@ func TestHostile(t *testing.T) {
 	}
 }
 
-// TestMain lets the many-connections check hold its clients in a child
-// process, so 10,000 connections fit in each process's fd limit.
-func TestMain(m *testing.M) { iostrattest.Main(m) }
+// TestMain lets the many-conns check hold its clients in a child process
+// (loadgen.ChildMain plays it), so 10,000 connections fit in each
+// process's fd limit.
+func TestMain(m *testing.M) {
+	loadgen.ChildMain()
+	m.Run()
+}
