@@ -2,10 +2,10 @@
 // std::task model — Future, Poll, Context, Waker built from a RawWaker and
 // a hand-made RawWakerVTable — written in Go, with a current-thread
 // executor, an epoll reactor, leaf futures (Accept, Read, Write, Sleep,
-// Yield, Notify, Broadcast) and combinators (Map, Then, Join, JoinAll,
-// Select). It is a small library in its own right, usable without the
-// rest of iostrat (the package example uses it alone); a few strategy*.go
-// files adapt it to the iostrat.Runtime contract, and the iostrattest
+// Yield, Notify, Broadcast), combinators (Map, Then, Join, JoinAll,
+// Select) and a socket Server running a Handler per connection. It is a
+// small library in its own right, usable without the rest of iostrat (the
+// package examples use it alone); a few strategy*.go files adapt it to the iostrat.Runtime contract, and the iostrattest
 // suite checks that adapter.
 //
 // # Files
@@ -20,6 +20,9 @@
 //	executor.go, stats.go          the executor (NewExecutor, Spawn, BlockOn), its loop and
 //	                               its counters (Stats)
 //	reactor_linux.go, io_linux.go  the epoll reactor; Source, Accept, Read, Write
+//	server_linux.go                Server, Handler, ServerConfig: an accept task and
+//	                               a task per connection over a set of executors
+//	                               (backpressure, lingering close, drain on Close)
 //	sleep.go, yield.go             Sleep and Yield
 //	notify.go, broadcast.go        Notify; Broadcast and SharedBroadcast
 //	goroutine_token.go,            which goroutine is calling (see below): the
@@ -38,8 +41,8 @@
 //	strategy_other.go              Start where there is no epoll: unsupported
 //	strategy_workloads.go          the workloads' futures (spawn_many, chained_spawn, ...)
 //	strategy_workloads_linux.go    the workload methods: which loop runs what
-//	strategy_serve_linux.go        Serve: an accept task and a task per connection
-//	                               driving an iostrat.Handler
+//	strategy_serve_linux.go        Serve: a Server on every loop, each
+//	                               iostrat.Handler wrapped in a Handler (session)
 //
 // # The model
 //
@@ -128,11 +131,12 @@
 // OS thread; tasks stay on the executor that spawned them, so a workload
 // that uses several loops starts its share on each (the table at the top
 // of strategy_linux.go says which do), and a wake across loops is a Waker's
-// remote path, as a SharedBroadcast's NotifyAll makes it. The listener is
-// accepted on loop 0 and connections are handed to the loops in turn; each
-// connection is one task, a state machine over its fd's Source, which
-// reads into its loop's shared buffer, writes directly, queues only after
-// EAGAIN, and stops reading above the high-water mark.
+// remote path, as a SharedBroadcast's NotifyAll makes it. Serve runs a
+// Server (server_linux.go) on every loop: it accepts on loop 0 and hands
+// connections to the loops in turn; each connection is one task, a state
+// machine over its fd's Source, which reads into its loop's read buffer,
+// writes directly, queues only after EAGAIN, and stops reading above the
+// high-water mark.
 //
 // # What differs from tokio
 //

@@ -2,6 +2,9 @@ package futures_test
 
 import (
 	"fmt"
+	"io"
+	"net"
+	"runtime"
 
 	"iostrat/impl/futures"
 )
@@ -65,4 +68,57 @@ func Example() {
 	out, err := futures.BlockOn(e, &program{})
 	fmt.Println(out, err)
 	// Output: [a2 b2 a1 b1] a done, b done <nil>
+}
+
+// echoSession is a Handler that answers every input with itself.
+type echoSession struct{}
+
+func (echoSession) Handle(in, out []byte) ([]byte, bool) { return append(out, in...), false }
+func (echoSession) Close()                               {}
+
+// An echo server on one executor, run by a goroutine locked to its
+// thread; more executors would share the connections.
+func ExampleServer() {
+	e, err := futures.NewExecutor(futures.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	stopped := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		stopped <- e.Run()
+	}()
+	defer func() {
+		e.Stop()
+		<-stopped
+		e.Close()
+	}()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv, err := futures.NewServer([]*futures.Executor{e}, ln,
+		func() futures.Handler { return echoSession{} }, futures.ServerConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	io.WriteString(c, "hello, futures")
+	buf := make([]byte, len("hello, futures"))
+	_, err = io.ReadFull(c, buf)
+	fmt.Printf("%s %v\n", buf, err)
+	c.Close()
+	fmt.Println(srv.Close(), srv.Conns())
+	// Output:
+	// hello, futures <nil>
+	// <nil> 0
 }

@@ -137,7 +137,7 @@ type cellPool struct {
 
 // An inboxEntry is work posted to the executor by another goroutine: a
 // task it spawned, a wake for one of our tasks, or an operation to run on
-// the owner (a remote Notify, a service stop).
+// the owner (a remote Notify, a Server's stop).
 type inboxEntry struct {
 	h     *header
 	op    remoteOp

@@ -55,11 +55,6 @@ type loop struct {
 	e    *Executor
 	done chan struct{} // closed when the loop's goroutine has ended
 
-	// Owner only (used by the serve tasks of this loop).
-	readBuf   []byte
-	conns     map[*connTask]struct{}
-	acceptors map[*acceptTask]struct{}
-
 	// Owner only: scratch of the workload roots run on this loop, reused
 	// by successive calls (calls are never concurrent).
 	spawnHandles []JoinHandle[struct{}]
@@ -120,13 +115,7 @@ func (rt *strategyRuntime) startLoop() (*loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	lp := &loop{
-		e:         e,
-		done:      make(chan struct{}),
-		readBuf:   make([]byte, rt.opts.ReadBuffer),
-		conns:     make(map[*connTask]struct{}),
-		acceptors: make(map[*acceptTask]struct{}),
-	}
+	lp := &loop{e: e, done: make(chan struct{})}
 	go func() {
 		goruntime.LockOSThread()
 		defer goruntime.UnlockOSThread()
