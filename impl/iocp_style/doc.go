@@ -2,9 +2,10 @@
 // library in the shape of Windows I/O completion ports, run on Linux
 // io_uring, plus the adapter that drives the iostrat workloads with it.
 // It sits beside impl/goroutine, impl/callback and impl/futures and is
-// listed by strategies. The library ([Port] and its backends) uses only
+// listed by strategies. The library — [Port] and its backends, and a
+// socket server written on it ([Host], [Server], [Handler]) — uses only
 // the internal epoll, netfd, netpark and timerheap helpers and can be used
-// alone (see the package example); the adapter, in the strategy*.go files
+// alone (see the package examples); the adapter, in the strategy*.go files
 // alone, imports the iostrat contract and internal/lifecycle.
 //
 // # The model
@@ -75,12 +76,43 @@
 //	                                operation's final completion; then the caller again
 //	provided-buffer views         the caller, from Wait until its next Wait
 //	ring memory (SQ, CQ, SQEs)    the owner and the kernel, by the index protocol in ring_linux.go
+//	Host                          its port's owner (HandleCompletion); other goroutines reach it
+//	                                through Server, by jobs posted to the port
+//	Server                        any goroutine; Close not from an owner of one of its hosts
+//	Handler                       the owner of the host serving its connection
 //
 // Memory lent to the kernel — buffers, timespecs, the eventfd read target —
 // is Go heap referenced from the port's slot table, or mmap'd memory, and
 // stays reachable until its completion is reaped; io_uring user_data holds
 // a slot index, generation and operation kind, or for a no-op (which lends
 // nothing) its token, never a pointer (slot states in slots_linux.go).
+//
+// # Serving sockets
+//
+// The library's server is the IOCP programmer's: a [Server] keeps an
+// accept submitted on its listener, a receive on each connection (into
+// provided buffers, picked by the kernel only when data arrives) and at
+// most one send, and reacts to their completions by calling the
+// connection's [Handler] and submitting what comes next; backpressure,
+// half-close, the lingering close and Close's bounded drain are its
+// rules (the connection states are in server_linux.go). Its per-port
+// part, a [Host], never waits on the port: the port's owner, which may
+// have completions of its own on the same port, hands the host those in
+// the host's token range with [Host.HandleCompletion]. A Server spans one
+// or more hosts, one per owner thread, and deals connections over them.
+//
+// Why the owner dispatches, rather than a library loop calling handlers
+// registered per token kind: the owner's own hot paths stay as they are.
+// The adapter's loop dispatches every completion with one switch on its
+// token's kind; no-op chains and ping-pongs go straight to their handler,
+// and only completions of kind tkServe pay one direct call into the host
+// (a range check and a second switch there). A library loop would put an
+// indirect call, through a function value or interface, on every
+// completion of every workload. A connection's receive pays one
+// interface call, its Handler; the adapter's Handler wraps an
+// iostrat.Handler, the one call more. A receive allocates nothing, and
+// connection entries are reused from the host's table, so a connection
+// costs its Handler: the adapter's wrapper is one small allocation.
 //
 // # The adapter
 //
@@ -94,8 +126,9 @@
 // to its own port, ping-pong posts between two handlers (MSG_RING between
 // two rings for cross-thread), fan-out is one posted event whose handler
 // posts one completion per waiter, timers are timeout operations cancelled
-// with TIMEOUT_REMOVE (emulated: a timer heap), and serving is accept,
-// receive and send submissions. The call boundary, paid once per workload
+// with TIMEOUT_REMOVE (emulated: a timer heap), and serving is the
+// library's Server over one Host per serving loop, each loop handing its
+// host the completions of kind tkServe. The call boundary, paid once per workload
 // call: the caller queues a job for a loop and posts it a completion
 // naming the job (a queue append and at most one eventfd write), then
 // waits on a channel for the loop's answer. With more than one loop,
@@ -114,13 +147,15 @@
 //	stopping  got tkStop: Close cancels and reaps everything    -> exited
 //	            in flight, then the goroutine ends
 //
-// Connection states are described in strategy_serve_linux.go.
+// Connection states are described in server_linux.go.
 //
 // # Files
 //
 // The library; none of these files imports iostrat:
 //
 //	port.go, port_linux.go    the API: Op, Completion, Config, Counters, errors, Port
+//	server.go                 the server's API: Handler, ServerConfig, HostTokens
+//	server_linux.go           Host and Server: accept, receive, send; connection states
 //	slots_linux.go            operations in flight: the slot table and its states
 //	ring_abi_linux.go         io_uring structures and constants, with the kernel's names
 //	ring_linux.go             one ring: setup, mmap, the SQ/CQ index protocol, io_uring_enter
@@ -138,6 +173,6 @@
 //	strategy.go                  the Strategy and its names
 //	strategy_linux.go            Start, the runtime: loops, tokens, the call boundary, Info, Stats, Close
 //	strategy_workloads_linux.go  the workloads as completions
-//	strategy_serve_linux.go      Serve: accept, receive and send; connection states
+//	strategy_serve_linux.go      Serve: iostrat.Handler as a Handler, Options as a ServerConfig
 //	strategy_other.go            other systems: Start reports errors.ErrUnsupported
 package iocpstyle

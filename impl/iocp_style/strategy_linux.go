@@ -39,6 +39,7 @@ func (s Strategy) Start(o iostrat.Options) (iostrat.Runtime, error) {
 		strategy: s,
 		opts:     o,
 		loops:    make([]*loop, o.Loops),
+		hosts:    make([]*Host, o.Loops),
 		all:      make([]*loop, o.Loops+1),
 		done:     make(chan struct{}, o.Loops+1),
 	}
@@ -53,7 +54,7 @@ func (s Strategy) Start(o iostrat.Options) (iostrat.Runtime, error) {
 			rt.stopLoops()
 			return nil, fmt.Errorf("%s: %w", s.Name(), err)
 		}
-		rt.loops[i], rt.all[i] = l, l
+		rt.loops[i], rt.all[i], rt.hosts[i] = l, l, l.host
 		if i == 0 && backend == Auto {
 			// Every loop runs what the first one got.
 			backend = Uring
@@ -75,6 +76,7 @@ type strategyRuntime struct {
 	strategy Strategy
 	opts     iostrat.Options
 	loops    []*loop // the serving loops
+	hosts    []*Host // the serving loops' hosts, which Serve's servers run on
 	all      []*loop // loops by index: the serving loops, then the spare at len(loops)
 	backend  string
 	fallback string
@@ -93,9 +95,8 @@ type strategyRuntime struct {
 	// reads of the previous call's results.
 	calls atomic.Uint64
 
-	mu      sync.Mutex
-	spare   *loop  // a second loop for CrossThread ping-pong when Loops is 1; guarded by mu
-	nextSvc uint64 // guarded by mu
+	mu    sync.Mutex
+	spare *loop // a second loop for CrossThread ping-pong when Loops is 1; guarded by mu
 }
 
 var _ iostrat.Runtime = (*strategyRuntime)(nil)
@@ -173,8 +174,8 @@ func (rt *strategyRuntime) Info() iostrat.Info {
 		{Key: "backend-choice", Value: rt.strategy.Backend.String()},
 		{Key: "batch", Value: strconv.Itoa(o.Batch)},
 		{Key: "read-buffer", Value: strconv.Itoa(o.ReadBuffer)},
-		{Key: "recv", Value: l.recvMode()},
-		{Key: "accept", Value: l.acceptMode()},
+		{Key: "recv", Value: l.port.recvMode(false)},
+		{Key: "accept", Value: l.port.acceptMode()},
 		{Key: "high-water", Value: strconv.Itoa(o.HighWater)},
 		{Key: "spawn-window", Value: strconv.Itoa(spawnWindow)},
 		{Key: "park", Value: rt.park()},
@@ -191,7 +192,7 @@ func (rt *strategyRuntime) Info() iostrat.Info {
 			iostrat.Knob{Key: "cq-entries", Value: strconv.Itoa(int(r.cq))},
 			iostrat.Knob{Key: "provided-buffers", Value: strconv.Itoa(buffersPerBatch * o.Batch)},
 			iostrat.Knob{Key: "cross-thread-wake", Value: rt.crossThreadWake()},
-			iostrat.Knob{Key: "ring-to-ring", Value: l.ringToRing()},
+			iostrat.Knob{Key: "ring-to-ring", Value: ringToRing(l.port)},
 			iostrat.Knob{Key: "sqpoll", Value: "off"},
 		)
 	} else {
@@ -237,6 +238,14 @@ func (rt *strategyRuntime) parkWake() string {
 		return "netpoller-on-epoll-fd"
 	}
 	return "epoll_wait"
+}
+
+// ringToRing is how PostTo reaches another io_uring loop.
+func ringToRing(p *Port) string {
+	if p.msgRing() {
+		return "IORING_OP_MSG_RING"
+	}
+	return "eventfd-post"
 }
 
 // crossThreadWake is how a Post from another thread wakes an idle
@@ -339,9 +348,8 @@ type loop struct {
 	closeErr      error // the port's Close error, read after exited
 
 	stopping bool
-	w        work                    // the workload in progress
-	svcs     map[uint64]*loopService // services this loop serves
-	conns    connTable
+	w        work  // the workload in progress
+	host     *Host // the servers' connections on this loop (tkServe tokens)
 }
 
 // run is the loop goroutine: create the port on this locked thread, then
@@ -359,7 +367,11 @@ func (l *loop) run(cfg Config, started chan<- error) {
 	if p.u != nil {
 		l.ring = p.u.info()
 	}
-	l.svcs = make(map[uint64]*loopService)
+	if l.host, err = NewHost(p, tok(tkServe, 0)); err != nil {
+		p.Close()
+		started <- err
+		return
+	}
 	started <- nil
 	failures := 0
 	for !l.stopping {
@@ -422,16 +434,8 @@ func (l *loop) handle(c *Completion) {
 		l.onFanAck()
 	case tkTimer:
 		l.onTimer(payload, c)
-	case tkAccept:
-		l.onAccept(payload, c)
-	case tkAcceptRetry:
-		l.onAcceptRetry(payload)
-	case tkAdopt:
-		l.onAdopt(payload, c.Result)
-	case tkListenerClosed:
-		l.onListenerClosed(payload)
-	case tkRecv, tkSend, tkShutdown, tkLinger, tkClosed:
-		l.onConn(kind, payload, c)
+	case tkServe:
+		l.host.HandleCompletion(c)
 	}
 }
 
@@ -503,40 +507,41 @@ func (l *loop) postTo(dst *loop, t Token, res int32) {
 }
 
 // The adapter's tokens: a kind in bits 48-55 and a payload in bits 0-47, so
-// every token fits a posted completion (MaxPostToken). Connection tokens
-// carry the connection's table index and generation, never a pointer.
+// every token fits a posted completion (MaxPostToken). The kind tkServe is
+// the token range of the loop's Host (HostTokens is exactly the payload
+// space), whose connection tokens carry a table index and generation,
+// never a pointer.
 type tokKind uint8
 
 const (
-	tkJob            tokKind = iota + 1 // run the loop's next queued job (the call boundary)
-	tkStop                              // leave the loop
-	tkSpawn                             // Spawn: task index
-	tkChain                             // Chain: position in the chain
-	tkInject                            // Inject: task index
-	tkYield                             // Yield: task index
-	tkPing                              // PingPong: to the B side; payload: the A loop, result: round
-	tkPong                              // PingPong: back to A; payload: the B loop, result: round
-	tkHog                               // PingPong hog: the CPU-bound task
-	tkWake                              // WakeExternal: the outside thread's wake
-	tkFanEvent                          // FanOut: the event
-	tkFanWaiter                         // FanOut: one waiter woken; payload: waiter index
-	tkFanJoin                           // FanOut: a loop's share; payload: its waiters, result: rounds
-	tkFanAck                            // FanOut: a loop's waiters all ran this round
-	tkTimer                             // Timers: timer index
-	tkAccept                            // Serve: accept completion; payload: service id
-	tkAcceptRetry                       // Serve: re-arm accept after an error pause
-	tkAdopt                             // Serve: a connection handed to this loop; result: fd
-	tkListenerClosed                    // Serve: the listener's close completed
-	tkRecv                              // connection: receive completion
-	tkSend                              // connection: send completion
-	tkShutdown                          // connection: shutdown completion
-	tkLinger                            // connection: the linger deadline
-	tkClosed                            // connection: close completion
+	tkJob       tokKind = iota + 1 // run the loop's next queued job (the call boundary)
+	tkStop                         // leave the loop
+	tkSpawn                        // Spawn: task index
+	tkChain                        // Chain: position in the chain
+	tkInject                       // Inject: task index
+	tkYield                        // Yield: task index
+	tkPing                         // PingPong: to the B side; payload: the A loop, result: round
+	tkPong                         // PingPong: back to A; payload: the B loop, result: round
+	tkHog                          // PingPong hog: the CPU-bound task
+	tkWake                         // WakeExternal: the outside thread's wake
+	tkFanEvent                     // FanOut: the event
+	tkFanWaiter                    // FanOut: one waiter woken; payload: waiter index
+	tkFanJoin                      // FanOut: a loop's share; payload: its waiters, result: rounds
+	tkFanAck                       // FanOut: a loop's waiters all ran this round
+	tkTimer                        // Timers: timer index
+	tkServe                        // Serve: the loop's Host; the payload is the host's (see HostTokens)
 )
 
 const (
 	tkShift     = 48
 	payloadMask = 1<<tkShift - 1
+)
+
+// The Host's range is the payload space of tkServe: these fail to
+// compile otherwise.
+const (
+	_ uint64 = 1<<tkShift - uint64(HostTokens)
+	_ uint64 = uint64(HostTokens) - 1<<tkShift
 )
 
 func tok(k tokKind, payload uint64) Token { return Token(uint64(k)<<tkShift | payload&payloadMask) }

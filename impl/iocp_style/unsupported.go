@@ -5,6 +5,7 @@ package iocpstyle
 import (
 	"errors"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -38,3 +39,23 @@ func (*Port) PostTo(*Port, Token, int32) error    { return errNeedsLinux }
 func (*Port) Counters() Counters                  { return Counters{} }
 func (*Port) Close() error                        { return nil }
 func monotonicEpoch() (int64, time.Time)          { return 0, time.Now() }
+
+// Host is unavailable on this system.
+type Host struct{}
+
+// NewHost reports errors.ErrUnsupported.
+func NewHost(*Port, Token) (*Host, error) { return nil, errNeedsLinux }
+
+func (*Host) HandleCompletion(*Completion) bool { return false }
+
+// Server is unavailable on this system.
+type Server struct{}
+
+// NewServer reports errors.ErrUnsupported.
+func NewServer(net.Listener, []*Host, func() Handler, ServerConfig) (*Server, error) {
+	return nil, errNeedsLinux
+}
+
+func (*Server) Addr() net.Addr { return nil }
+func (*Server) Conns() int     { return 0 }
+func (*Server) Close() error   { return nil }
