@@ -3,21 +3,20 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"iostrat/internal/golden"
 	"iostrat/strategies"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestMain lets a test run the real command in a child process (for
 // signals and exit codes) by re-running this binary with IOSTRAT_MAIN=1.
@@ -37,7 +36,7 @@ func child(args ...string) *exec.Cmd {
 }
 
 // TestGolden runs the command in-process and compares its output and error
-// with testdata/<name>.golden.
+// with testdata/<name>.golden (-update rewrites them: see internal/golden).
 func TestGolden(t *testing.T) {
 	cases := []struct {
 		name string
@@ -63,7 +62,7 @@ func TestGolden(t *testing.T) {
 				got += err.Error()
 			}
 			got += "\n"
-			goldenFile(t, tc.name+".golden", []byte(got))
+			golden.Check(t, filepath.Join("testdata", tc.name+".golden"), []byte(got))
 		})
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"iostrat/internal/report"
+	"iostrat/internal/report/process"
+	"iostrat/internal/report/runner"
 	"iostrat/strategies"
 )
 
@@ -20,14 +22,69 @@ import (
 // file, README.md, the charts and the comparison with the previous run.
 // With -raw it skips the run and renders an existing raw file.
 func runReport(stdout, stderr io.Writer, args []string) error {
+	f, err := parseReportFlags(stderr, args)
+	if err != nil || f == nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	processes := process.Exec{}
+	moduleDir, err := findModule(ctx, processes)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	rawPath := f.raw
+	if rawPath == "" {
+		rawPath, err = report.Run(ctx, report.RunOptions{
+			ModuleDir:  moduleDir,
+			OutDir:     f.out,
+			Count:      f.count,
+			Quick:      f.quick,
+			Bench:      f.bench,
+			Seed:       f.seed,
+			Strategies: strategies.Benchmarked(),
+			IOURing:    strategies.IOURing,
+			Runner:     processes,
+			Progress:   stderr,
+		})
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	_, err = report.Publish(ctx, report.PublishOptions{
+		ModuleDir: moduleDir,
+		OutDir:    f.out,
+		RawPath:   rawPath,
+		Runner:    processes,
+		Stdout:    stdout,
+		Stderr:    stderr,
+	})
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// reportFlags are the report command's flags.
+type reportFlags struct {
+	quick           bool
+	count           int
+	bench, out, raw string
+	seed            int64
+}
+
+// parseReportFlags parses and checks the report command's flags. It
+// returns nil and no error after printing the usage for -h.
+func parseReportFlags(stderr io.Writer, args []string) (*reportFlags, error) {
+	var f reportFlags
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	quick := fs.Bool("quick", false, "smoke run: -short workloads, few runs, short benchtimes; about a minute")
-	count := fs.Int("count", 0, fmt.Sprintf("runs of each benchmark (0: %d, or %d with -quick)", report.DefaultCount, report.DefaultQuickCount))
-	bench := fs.String("bench", "", "run only the benchmarks matching this regexp, as go test -bench")
-	out := fs.String("out", "results", "results directory: README.md and charts, raw files under raw/")
-	raw := fs.String("raw", "", "render this raw file instead of running the benchmarks")
-	seed := fs.Int64("seed", 0, "base seed of the strategies' order: run r uses base+r (0: from the clock; the raw file records it)")
+	fs.BoolVar(&f.quick, "quick", false, "smoke run: -short workloads, few runs, short benchtimes; about a minute")
+	fs.IntVar(&f.count, "count", 0, fmt.Sprintf("runs of each benchmark (0: %d, or %d with -quick)", runner.DefaultCount, runner.DefaultQuickCount))
+	fs.StringVar(&f.bench, "bench", "", "run only the benchmarks matching this regexp, as go test -bench")
+	fs.StringVar(&f.out, "out", "results", "results directory: README.md and charts, raw files under raw/")
+	fs.StringVar(&f.raw, "raw", "", "render this raw file instead of running the benchmarks")
+	fs.Int64Var(&f.seed, "seed", 0, "base seed of the strategies' order: run r uses base+r (0: from the clock; the raw file records it)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: iostrat report [-quick] [-count N] [-bench REGEXP] [-seed N] [-out DIR]")
 		fmt.Fprintln(stderr, "       iostrat report -raw FILE [-out DIR]")
@@ -40,66 +97,39 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return nil, nil
 		}
-		return err
+		return nil, err
 	}
+	if err := f.check(fs); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// check rejects arguments, values out of range, and flags of a new run
+// given with -raw.
+func (f *reportFlags) check(fs *flag.FlagSet) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("report takes no arguments, got %q", fs.Args())
 	}
-	if *count < 0 {
-		return fmt.Errorf("report: -count must be >= 0, got %d", *count)
+	if f.count < 0 {
+		return fmt.Errorf("report: -count must be >= 0, got %d", f.count)
 	}
-	if *seed < 0 || *seed > report.MaxSeed {
-		return fmt.Errorf("report: -seed must be in [0, %d], got %d", int64(report.MaxSeed), *seed)
+	if f.seed < 0 || f.seed > runner.MaxSeed {
+		return fmt.Errorf("report: -seed must be in [0, %d], got %d", int64(runner.MaxSeed), f.seed)
 	}
-	if *raw != "" {
-		var runFlags []string
-		fs.Visit(func(f *flag.Flag) {
-			if f.Name == "quick" || f.Name == "count" || f.Name == "bench" || f.Name == "seed" {
-				runFlags = append(runFlags, "-"+f.Name)
-			}
-		})
-		if len(runFlags) > 0 {
-			return fmt.Errorf("report: -raw renders an existing run; %s only apply to a new run", strings.Join(runFlags, ", "))
+	if f.raw == "" {
+		return nil
+	}
+	var runFlags []string
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "quick" || fl.Name == "count" || fl.Name == "bench" || fl.Name == "seed" {
+			runFlags = append(runFlags, "-"+fl.Name)
 		}
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	runner := report.ExecRunner{}
-	moduleDir, err := findModule(ctx, runner)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	rawPath := *raw
-	if rawPath == "" {
-		rawPath, err = report.Run(ctx, report.RunOptions{
-			ModuleDir:  moduleDir,
-			OutDir:     *out,
-			Count:      *count,
-			Quick:      *quick,
-			Bench:      *bench,
-			Seed:       *seed,
-			Strategies: strategies.Benchmarked(),
-			IOURing:    strategies.IOURing,
-			Runner:     runner,
-			Progress:   stderr,
-		})
-		if err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-	}
-	_, err = report.Publish(ctx, report.PublishOptions{
-		ModuleDir: moduleDir,
-		OutDir:    *out,
-		RawPath:   rawPath,
-		Runner:    runner,
-		Stdout:    stdout,
-		Stderr:    stderr,
 	})
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
+	if len(runFlags) > 0 {
+		return fmt.Errorf("report: -raw renders an existing run; %s only apply to a new run", strings.Join(runFlags, ", "))
 	}
 	return nil
 }
@@ -107,7 +137,7 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 // findModule returns the root of the module the current directory is in,
 // which must be iostrat's: the report builds ./bench and runs benchstat
 // from its tool dependencies.
-func findModule(ctx context.Context, r report.Runner) (string, error) {
+func findModule(ctx context.Context, r process.Runner) (string, error) {
 	var stdout, stderr bytes.Buffer
 	if err := r.Run(ctx, "", &stdout, &stderr, "go", "env", "GOMOD"); err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w %s", err, strings.TrimSpace(stderr.String()))

@@ -7,31 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"iostrat/internal/golden"
 )
 
 // reportSample is a real quick run with the report's provenance header;
 // internal/report's tests use it too.
 const reportSample = "../../internal/report/testdata/sample.txt"
-
-// goldenFile compares got with testdata/name, or rewrites it with -update
-// (the flag main_test.go declares).
-func goldenFile(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s:\n%s\nwant:\n%s", name, got, want)
-	}
-}
 
 // resultsDir lays out a results directory holding the sample as its only
 // raw file, and returns the directory and the raw file's path.
@@ -62,8 +44,8 @@ func TestReportRerendersRawFile(t *testing.T) {
 		t.Fatalf("report -raw: %v\n%s", err, stderr.String())
 	}
 	clean := func(b *bytes.Buffer) []byte { return []byte(strings.ReplaceAll(b.String(), out, "OUT")) }
-	goldenFile(t, "report-raw-stdout.golden", clean(&stdout))
-	goldenFile(t, "report-raw-stderr.golden", clean(&stderr))
+	golden.Check(t, filepath.Join("testdata", "report-raw-stdout.golden"), clean(&stdout))
+	golden.Check(t, filepath.Join("testdata", "report-raw-stderr.golden"), clean(&stderr))
 	readme, err := os.ReadFile(filepath.Join(out, "README.md"))
 	if err != nil {
 		t.Fatal(err)

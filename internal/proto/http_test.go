@@ -2,19 +2,16 @@ package proto
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"iostrat"
+	"iostrat/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 const get = "GET /plaintext HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
@@ -160,9 +157,9 @@ func checkCase(t *testing.T, out []byte, action iostrat.Action, want []int, want
 }
 
 // TestHTTPGolden compares whole responses byte for byte, Date masked.
-// Run with -update to rewrite testdata/golden.
+// Run with -update to rewrite testdata/golden (see internal/golden).
 func TestHTTPGolden(t *testing.T) {
-	golden := []struct{ name, in string }{
+	cases := []struct{ name, in string }{
 		{"get", get},
 		{"head", "HEAD /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"},
 		{"pipelined", get + get},
@@ -178,23 +175,11 @@ func TestHTTPGolden(t *testing.T) {
 		{"not-implemented", "POST /plaintext HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"},
 		{"version-not-supported", "GET /plaintext HTTP/2.0\r\n\r\n"},
 	}
-	for _, g := range golden {
+	for _, g := range cases {
 		t.Run(g.name, func(t *testing.T) {
 			out, _ := feed(t, []byte(g.in))
 			got := maskDate(out)
-			path := filepath.Join("testdata", "golden", g.name+".http")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("got\n%q\nwant (%s)\n%q", got, path, want)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", g.name+".http"), got)
 		})
 	}
 }

@@ -9,12 +9,17 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"iostrat/internal/report/internal/reporttest"
+	"iostrat/internal/report/process"
+	"iostrat/internal/report/raw"
+	"iostrat/internal/report/summary"
 )
 
 // recordingRunner runs commands for real and records the benchmark
 // binary's arguments.
 type recordingRunner struct {
-	ExecRunner
+	process.Exec
 	mu   sync.Mutex
 	args [][]string
 }
@@ -25,7 +30,7 @@ func (r *recordingRunner) Run(ctx context.Context, dir string, stdout, stderr io
 		r.args = append(r.args, slices.Clone(args))
 		r.mu.Unlock()
 	}
-	return r.ExecRunner.Run(ctx, dir, stdout, stderr, name, args...)
+	return r.Exec.Run(ctx, dir, stdout, stderr, name, args...)
 }
 
 // testWriter logs each write.
@@ -46,7 +51,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // benchmarks and claimed a pinning that did not happen; this test fails
 // if that comes back.
 func TestRunPlacesSocketBenchmark(t *testing.T) {
-	needGo(t)
+	reporttest.NeedGo(t)
 	if testing.Short() {
 		t.Skip("-short: builds and runs the benchmark binary")
 	}
@@ -55,7 +60,7 @@ func TestRunPlacesSocketBenchmark(t *testing.T) {
 	}
 	runner := &recordingRunner{}
 	path, err := Run(t.Context(), RunOptions{
-		ModuleDir: moduleDir,
+		ModuleDir: reporttest.ModuleDir(),
 		OutDir:    t.TempDir(),
 		Count:     2,
 		Quick:     true,
@@ -70,7 +75,7 @@ func TestRunPlacesSocketBenchmark(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range runner.args {
-		if got := argValue(args, "-test.cpu"); got != "1" {
+		if got := reporttest.ArgValue(args, "-test.cpu"); got != "1" {
 			t.Errorf("binary ran with -test.cpu %q, want 1 (Echo's budget): %q", got, args)
 		}
 		if slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "-iostrat.pin") }) {
@@ -78,33 +83,40 @@ func TestRunPlacesSocketBenchmark(t *testing.T) {
 		}
 	}
 
-	raw, err := ReadRaw(path)
+	f, err := raw.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(raw.Results) != 2 {
-		t.Fatalf("%d results, want one per run (2)", len(raw.Results))
+	if len(f.Results) != 2 {
+		t.Fatalf("%d results, want one per run (2)", len(f.Results))
 	}
-	for _, res := range raw.Results {
+	checkEchoPlacement(t, f)
+	want := "I/O results: server on 1 CPU with GOMAXPROCS 1, client on 1 other CPU with GOMAXPROCS 1, no CPU shared, CPU time at most"
+	pinning := f.Provenance.Get(raw.KeyPinning)
+	if !strings.HasPrefix(pinning, want) || !strings.HasSuffix(pinning, "in all 2 results; none over its budget") {
+		t.Errorf("pinning line %q, want it to say what the results observed: %q…, in all 2 results; none over its budget", pinning, want)
+	}
+	for _, g := range summary.Summarize(f).Groups {
+		for _, r := range g.Rows {
+			if r.Flagged() {
+				t.Errorf("%s flagged: %q", r.Label(), r.Over)
+			}
+		}
+	}
+}
+
+// checkEchoPlacement checks that each result of the Echo leaf carries no
+// -N suffix and read back the placement its budget asks for.
+func checkEchoPlacement(t *testing.T, f *raw.File) {
+	t.Helper()
+	for _, res := range f.Results {
 		name := string(res.Name)
 		if name != "Echo/impl=goroutine/conns=1/size=64B" {
 			t.Errorf("result %q: want Echo/impl=goroutine/conns=1/size=64B, no -N suffix (budget 1)", name)
 		}
-		for unit, want := range map[string]float64{unitGOMAXPROCS: 1, unitCPUs: 1, unitSharedCPUs: 0, unitClientCPUs: 1} {
+		for unit, want := range map[string]float64{summary.UnitGOMAXPROCS: 1, summary.UnitCPUs: 1, summary.UnitSharedCPUs: 0, summary.UnitClientCPUs: 1} {
 			if got, ok := res.Value(unit); !ok || got != want {
 				t.Errorf("%s: %s = %v (reported: %v), want %v", name, unit, got, ok, want)
-			}
-		}
-	}
-	want := "I/O results: server on 1 CPU with GOMAXPROCS 1, client on 1 other CPU with GOMAXPROCS 1, no CPU shared, CPU time at most"
-	pinning := raw.Provenance.Get(KeyPinning)
-	if !strings.HasPrefix(pinning, want) || !strings.HasSuffix(pinning, "in all 2 results; none over its budget") {
-		t.Errorf("pinning line %q, want it to say what the results observed: %q…, in all 2 results; none over its budget", pinning, want)
-	}
-	for _, g := range Summarize(raw).Groups {
-		for _, r := range g.Rows {
-			if r.Flagged() {
-				t.Errorf("%s flagged: %q", r.Label(), r.Over)
 			}
 		}
 	}

@@ -7,7 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+
+	"iostrat/internal/report/process"
+	"iostrat/internal/report/publish"
+	"iostrat/internal/report/raw"
+	"iostrat/internal/report/summary"
 )
 
 // PublishOptions configure rendering a raw file into the results page.
@@ -20,8 +26,8 @@ type PublishOptions struct {
 	OutDir string
 	// RawPath is the raw file to render.
 	RawPath string
-	// Runner runs benchstat; nil means ExecRunner.
-	Runner Runner
+	// Runner runs benchstat; nil means process.Exec.
+	Runner process.Runner
 	// Stdout receives the outcome: files written, regressions and
 	// improvements. Stderr receives warnings.
 	Stdout, Stderr io.Writer
@@ -32,9 +38,45 @@ type PublishOptions struct {
 // did not parse, benchstat's notes about too few samples) go to Stderr
 // and onto the page; only failures to read, run benchstat or write are
 // errors.
-func Publish(ctx context.Context, o PublishOptions) (*Page, error) {
+func Publish(ctx context.Context, o PublishOptions) (*publish.Page, error) {
+	o = o.withDefaults()
+	f, err := readRun(o)
+	if err != nil {
+		return nil, err
+	}
+	page := &publish.Page{
+		Raw:       f,
+		OutDir:    filepath.ToSlash(o.OutDir),
+		RawLink:   relLink(o.OutDir, o.RawPath),
+		Summary:   summary.Summarize(f),
+		Benchstat: make(map[string]summary.BenchstatOutput),
+	}
+	bs := summary.NewBenchstat(ctx, o.Runner, o.ModuleDir)
+	if err := groupTables(ctx, bs, page, o); err != nil {
+		return nil, err
+	}
+	if err := drawCharts(page, o.OutDir); err != nil {
+		return nil, err
+	}
+	page.Comparison, err = compareWithPrevious(ctx, bs, filepath.Join(o.OutDir, "raw"), f, page.Summary)
+	if err != nil {
+		return nil, err
+	}
+	if page.Comparison.Previous != "" {
+		page.PreviousLink = relLink(o.OutDir, page.Comparison.Previous)
+	}
+	readme := filepath.Join(o.OutDir, "README.md")
+	if err := writeFileAtomic(readme, page.Markdown()); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Stdout, "wrote %s (%d groups, %d charts) from %s\n", readme, len(page.Summary.Groups), len(page.Charts), o.RawPath)
+	publish.WriteComparisonText(o.Stdout, page.Comparison)
+	return page, nil
+}
+
+func (o PublishOptions) withDefaults() PublishOptions {
 	if o.Runner == nil {
-		o.Runner = ExecRunner{}
+		o.Runner = process.Exec{}
 	}
 	if o.Stdout == nil {
 		o.Stdout = io.Discard
@@ -42,115 +84,94 @@ func Publish(ctx context.Context, o PublishOptions) (*Page, error) {
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}
-	raw, err := ReadRaw(o.RawPath)
+	return o
+}
+
+// readRun reads the raw file, warning about the lines it skipped; a
+// file without results is an error.
+func readRun(o PublishOptions) (*raw.File, error) {
+	f, err := raw.Read(o.RawPath)
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range raw.Warnings {
+	for _, w := range f.Warnings {
 		fmt.Fprintf(o.Stderr, "report: warning: %v\n", w)
 	}
-	if len(raw.Results) == 0 {
+	if len(f.Results) == 0 {
 		return nil, fmt.Errorf("%s has no benchmark results", o.RawPath)
 	}
-	page := &Page{
-		Raw:       raw,
-		OutDir:    filepath.ToSlash(o.OutDir),
-		RawLink:   relLink(o.OutDir, o.RawPath),
-		Summary:   Summarize(raw),
-		Benchstat: make(map[string]BenchstatOutput),
-	}
-	bs := newBenchstat(ctx, o.Runner, o.ModuleDir)
+	return f, nil
+}
+
+// groupTables runs `benchstat -col /impl` for each group of the page,
+// warning about what it and the summary found wanting.
+func groupTables(ctx context.Context, bs *summary.Benchstat, page *publish.Page, o PublishOptions) error {
 	for _, g := range page.Summary.Groups {
-		out, err := bs.run(ctx, "-col", "/"+implKey, "-filter", g.Group.BenchstatFilter(), absOr(o.RawPath))
+		out, err := bs.Run(ctx, "-col", "/impl", "-filter", g.Group.BenchstatFilter(), process.Abs(o.RawPath))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		page.Benchstat[g.Group.ID] = out
 		warnings := slices.Clone(g.Warnings)
 		for _, w := range out.Warnings {
-			warnings = appendUnique(warnings, w)
+			if !slices.Contains(warnings, w) {
+				warnings = append(warnings, w)
+			}
 		}
 		for _, w := range warnings {
 			fmt.Fprintf(o.Stderr, "report: warning: %s: %s\n", g.Group.Title, w)
 		}
 	}
+	return nil
+}
 
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return nil, err
+// drawCharts draws the page's charts into dir and removes those an
+// earlier page drew that this one does not.
+func drawCharts(page *publish.Page, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
-	page.Charts = PlanCharts(page.Summary)
+	page.Charts = publish.PlanCharts(page.Summary)
 	for _, spec := range page.Charts {
-		if err := DrawChart(spec, o.OutDir); err != nil {
-			return nil, err
+		if err := publish.DrawChart(spec, dir); err != nil {
+			return err
 		}
 	}
-	removeStaleCharts(o.OutDir, page.Charts)
+	publish.RemoveStaleCharts(dir, page.Charts)
+	return nil
+}
 
-	page.Comparison, err = compareWithPrevious(ctx, bs, filepath.Join(o.OutDir, "raw"), raw, page.Summary)
+// compareWithPrevious finds the previous run in rawDir and compares it
+// with current, running benchstat on the two files for the page.
+func compareWithPrevious(ctx context.Context, bs *summary.Benchstat, rawDir string, current *raw.File, currentSummary *summary.Summary) (*summary.Comparison, error) {
+	prev, why := raw.FindPrevious(rawDir, current)
+	if prev == "" {
+		return &summary.Comparison{Skipped: why}, nil
+	}
+	old, err := raw.Read(prev)
 	if err != nil {
 		return nil, err
 	}
-	if page.Comparison.Previous != "" {
-		page.PreviousLink = relLink(o.OutDir, page.Comparison.Previous)
+	c := summary.CompareRuns(old, current)
+	if c.Skipped != "" {
+		return c, nil
 	}
-
-	readme := filepath.Join(o.OutDir, "README.md")
-	if err := writeFileAtomic(readme, page.Markdown()); err != nil {
-		return nil, err
+	var quoted []string
+	for _, u := range summary.HeadlineUnits(currentSummary) {
+		quoted = append(quoted, strconv.Quote(u))
 	}
-	fmt.Fprintf(o.Stdout, "wrote %s (%d groups, %d charts) from %s\n", readme, len(page.Summary.Groups), len(page.Charts), o.RawPath)
-	writeComparisonText(o.Stdout, page.Comparison)
-	return page, nil
-}
-
-// writeComparisonText prints the comparison for the terminal.
-func writeComparisonText(w io.Writer, c *Comparison) {
-	if c.Previous == "" || c.Skipped != "" {
-		fmt.Fprintf(w, "not compared with a previous run: %s\n", c.Skipped)
-		return
+	if len(quoted) == 0 {
+		return c, nil
 	}
-	fmt.Fprintf(w, "compared with %s: %d regressions, %d improvements among %d headline figures (U test, Holm-Bonferroni corrected, beyond drift; %d uncorrected)\n",
-		c.Previous, len(c.Regressions), len(c.Improvements), c.Compared, c.Uncorrected)
-	for _, d := range c.OtherDiffs {
-		fmt.Fprintf(w, "  note: %s differs: %q → %q\n", d.Key, d.Old, d.New)
-	}
-	for _, list := range []struct {
-		what    string
-		changes []Change
-	}{{"regression ", c.Regressions}, {"improvement", c.Improvements}} {
-		for _, ch := range list.changes {
-			fmt.Fprintf(w, "  %s  %s  %s  %s → %s  %+.1f%%  p=%.3f\n", list.what, ch.Name, ch.Unit,
-				formatValue(ch.Old, ch.Unit), formatValue(ch.New, ch.Unit), 100*ch.Delta, ch.P)
-		}
-	}
-}
-
-// removeStaleCharts deletes charts an earlier page drew that this one
-// does not: files named after a group (dispatch.svg, io-B-per-s.svg).
-// Other files are left alone.
-func removeStaleCharts(dir string, keep []ChartSpec) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".svg") || slices.ContainsFunc(keep, func(c ChartSpec) bool { return c.File == name }) {
-			continue
-		}
-		stem := strings.TrimSuffix(name, ".svg")
-		for _, g := range Groups() {
-			if stem == g.ID || strings.HasPrefix(stem, g.ID+"-") {
-				os.Remove(filepath.Join(dir, name))
-				break
-			}
-		}
-	}
+	c.Benchstat, err = bs.Run(ctx,
+		"-table", "", "-filter", ".unit:("+strings.Join(quoted, " OR ")+")",
+		"previous="+process.Abs(prev), "current="+process.Abs(current.Path))
+	return c, err
 }
 
 // relLink is target relative to dir, with forward slashes, for a link.
 func relLink(dir, target string) string {
-	rel, err := filepath.Rel(absOr(dir), absOr(target))
+	rel, err := filepath.Rel(process.Abs(dir), process.Abs(target))
 	if err != nil {
 		return filepath.ToSlash(target)
 	}

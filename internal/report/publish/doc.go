@@ -1,0 +1,16 @@
+// Package publish renders a report's results page from data: the
+// Markdown of results/README.md ([Page.Markdown]), its charts
+// ([PlanCharts], [DrawChart]), the findings it states (notes.go) and the
+// comparison with the previous run as the terminal shows it.
+//
+// It computes no statistics and runs nothing: internal/report/summary
+// digests the raw file (internal/report/raw) and runs benchstat, and
+// internal/report gathers those into a [Page] and writes it. The page
+// tells how to reproduce the run in the terms of the runner
+// (internal/report/runner): the benchtime, budget and shuffle lines it
+// wrote, read back.
+//
+// Every figure and name on the page comes from the run; the only text
+// typed in is the wording, and the one place where a strategy is known
+// to do less work than the systems it stands for (differs.go).
+package publish

@@ -1,0 +1,164 @@
+package report
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"iostrat/internal/report/internal/reporttest"
+	"iostrat/internal/report/process"
+	"iostrat/internal/report/raw"
+	"iostrat/internal/report/summary"
+)
+
+func TestCompareWithPreviousRunsBenchstat(t *testing.T) {
+	dir := t.TempDir()
+	body := reporttest.Results("Spawn/impl=a", "ns/task", reporttest.Spread(100, 10)...)
+	prev := reporttest.WriteRaw(t, dir, "2026-01-01-a.txt", reporttest.Header(false, "2026-01-01T00:00:00Z", "a")+body)
+	cur := reporttest.WriteRaw(t, dir, "2026-01-02-b.txt", reporttest.Header(false, "2026-01-02T00:00:00Z", "a")+body)
+	f, err := raw.Read(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	runner := &reporttest.FakeRunner{Benchstat: func(args []string) (string, string) {
+		got = args
+		return "table\n", ""
+	}}
+	c, err := compareWithPrevious(t.Context(), summary.NewBenchstat(t.Context(), runner, "."), dir, f, summary.Summarize(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"-table", "", "-filter", `.unit:("sec/task")`, "previous=" + process.Abs(prev), "current=" + process.Abs(cur)}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("benchstat args %q, want %q", got, want)
+	}
+	if c.Benchstat.Text != "table\n" || c.Previous != prev {
+		t.Errorf("comparison %+v", c)
+	}
+}
+
+// publishFixture lays out a results directory: the sample as the
+// current run, an older run of the same kind on the same machine (prev),
+// an even older one on another machine, and charts of its own, of
+// others and of an earlier page.
+func publishFixture(t *testing.T) (out, prev, current string) {
+	t.Helper()
+	out = t.TempDir()
+	data, err := os.ReadFile(reporttest.SamplePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	older := strings.Replace(string(data), "date: 2026-12-02T", "date: 2026-11-20T", 1)
+	prev = reporttest.WriteRaw(t, filepath.Join(out, "raw"), "2026-11-20-72db8c2-quick.txt", older)
+	otherMachine := strings.Replace(older, "cpu: AMD EPYC", "cpu: Intel Xeon", 1)
+	otherMachine = strings.Replace(otherMachine, "date: 2026-11-20T", "date: 2026-11-10T", 1)
+	reporttest.WriteRaw(t, filepath.Join(out, "raw"), "2026-11-10-72db8c2-quick.txt", otherMachine)
+	current = reporttest.WriteRaw(t, filepath.Join(out, "raw"), "2026-12-02-72db8c2-dirty-quick.txt", string(data))
+	reporttest.WriteRaw(t, out, "notes.svg", "<svg/>")    // not ours: kept
+	reporttest.WriteRaw(t, out, "pump.svg", "<svg/>")     // not a group: kept
+	reporttest.WriteRaw(t, out, "io-stale.svg", "<svg/>") // an earlier page's chart: removed
+	return out, prev, current
+}
+
+func TestPublish(t *testing.T) {
+	reporttest.NeedGo(t)
+	out, prev, current := publishFixture(t)
+	var stdout, stderr bytes.Buffer
+	page, err := Publish(t.Context(), PublishOptions{ModuleDir: reporttest.ModuleDir(), OutDir: out, RawPath: current, Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Comparison.Previous != prev || page.Comparison.Skipped != "" {
+		t.Errorf("compared with %q (skipped: %q), want the newest older quick run on this machine", page.Comparison.Previous, page.Comparison.Skipped)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "Compared with [2026-11-20-72db8c2-quick.txt](raw/2026-11-20-72db8c2-quick.txt)") {
+		t.Error("README does not link the previous run")
+	}
+	for _, c := range page.Charts {
+		checkSVG(t, filepath.Join(out, c.File))
+		if !strings.Contains(string(md), "]("+c.File+")") {
+			t.Errorf("README does not embed %s", c.File)
+		}
+	}
+	for name, want := range map[string]bool{"notes.svg": true, "pump.svg": true, "io-stale.svg": false} {
+		if _, err := os.Stat(filepath.Join(out, name)); (err == nil) != want {
+			t.Errorf("%s exists: %v, want %v", name, err == nil, want)
+		}
+	}
+	for _, s := range []string{"wrote " + filepath.Join(out, "README.md") + " (8 groups, 10 charts)", "compared with " + prev + ": 0 regressions, 0 improvements"} {
+		if !strings.Contains(stdout.String(), s) {
+			t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
+		}
+	}
+	if !strings.Contains(stderr.String(), "report: warning: Latency: summaries must be >0 to compute geomean") {
+		t.Errorf("stderr lacks benchstat's sample warning:\n%s", stderr.String())
+	}
+
+	// The machine-mismatch run is the only earlier one for this file.
+	os.Remove(prev)
+	page, err = Publish(t.Context(), PublishOptions{ModuleDir: reporttest.ModuleDir(), OutDir: out, RawPath: current})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page.Comparison.Skipped, `the machine differs: cpu: "Intel Xeon`) {
+		t.Errorf("skipped %q, want the cpu difference", page.Comparison.Skipped)
+	}
+}
+
+func TestPublishErrors(t *testing.T) {
+	out := t.TempDir()
+	if _, err := Publish(t.Context(), PublishOptions{OutDir: out, RawPath: filepath.Join(out, "missing.txt")}); err == nil {
+		t.Error("Publish of a missing file succeeded")
+	}
+	empty := reporttest.WriteRaw(t, out, "empty.txt", reporttest.Header(false, "2026-01-01T00:00:00Z", "a")+"PASS\n")
+	if _, err := Publish(t.Context(), PublishOptions{OutDir: out, RawPath: empty}); err == nil || !strings.Contains(err.Error(), "no benchmark results") {
+		t.Errorf("Publish of a file without results = %v", err)
+	}
+	f := &reporttest.FakeRunner{Benchstat: func([]string) (string, string) { return "", "benchstat: parsing -filter: syntax error\n" }}
+	one := reporttest.WriteRaw(t, out, "one.txt", reporttest.Header(false, "2026-01-01T00:00:00Z", "a")+reporttest.Results("Spawn/impl=a", "ns/task", 1))
+	if _, err := Publish(t.Context(), PublishOptions{OutDir: out, RawPath: one, Runner: f}); err == nil || !strings.Contains(err.Error(), "syntax error") {
+		t.Errorf("Publish with a failing benchstat = %v, want its error", err)
+	}
+	if slices.ContainsFunc([]string{"README.md"}, func(n string) bool { _, err := os.Stat(filepath.Join(out, n)); return err == nil }) {
+		t.Error("a failed Publish wrote README.md")
+	}
+}
+
+// checkSVG fails unless path is a well-formed XML document whose root is
+// an svg element, and returns its text.
+func checkSVG(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := xml.NewDecoder(strings.NewReader(string(data)))
+	root := ""
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s is not well-formed XML: %v", path, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+		}
+	}
+	if root != "svg" {
+		t.Errorf("%s: root element %q, want svg", path, root)
+	}
+	return string(data)
+}
