@@ -28,9 +28,9 @@ const (
 
 // checkTimersOwnDeadline arms timers slowly. Every timer's deadline is its
 // own arming plus its delay, so the call cannot return before the last
-// timer's arming plus the last delay (about 200 ms here). A runtime that
+// timer's arming plus the last delay (about 200 ms with the constants above). A runtime that
 // dates every deadline from one clock read taken before arming fires the
-// later timers as soon as arming ends (about 100 ms here), too early by
+// later timers as soon as arming ends (about 100 ms), too early by
 // the time spent arming; no timing noise can make it look right, since
 // noise only makes timers later.
 func checkTimersOwnDeadline(s iostrat.Strategy) error {
