@@ -24,7 +24,20 @@ const (
 	SysAccept                        // accept4 calls
 	SysEventfdWrite                  // eventfd writes (cross-thread wake signals)
 	SysEventfdRead                   // eventfd reads
+
+	// Counters of the thread-per-task model; the first three are syscalls.
+	SysFutexWait           // FUTEX_WAIT calls (a thread blocking in the kernel, timed waits included)
+	SysFutexWake           // FUTEX_WAKE calls
+	SysSchedYield          // sched_yield calls
+	Threads                // OS threads started, each for one task and ended with it
+	CtxSwitchesVoluntary   // voluntary context switches of the whole process (getrusage)
+	CtxSwitchesInvoluntary // involuntary context switches of the whole process (getrusage)
+
 	numCounters
+
+	// lastSyscall is the last syscall counter: the counters after it are
+	// not system calls and stay out of [Stats.Syscalls].
+	lastSyscall = SysSchedYield
 )
 
 var counterNames = [numCounters]string{
@@ -43,6 +56,13 @@ var counterNames = [numCounters]string{
 	SysAccept:         "accepts",
 	SysEventfdWrite:   "eventfd-writes",
 	SysEventfdRead:    "eventfd-reads",
+	SysFutexWait:      "futex-waits",
+	SysFutexWake:      "futex-wakes",
+	SysSchedYield:     "sched-yields",
+	Threads:           "threads",
+
+	CtxSwitchesVoluntary:   "ctx-switches-voluntary",
+	CtxSwitchesInvoluntary: "ctx-switches-involuntary",
 }
 
 // String is the counter's name as used in benchmark units ("wakes" gives
@@ -92,7 +112,7 @@ func (s Stats) Kept(c Counter) bool { return s.kept&(1<<c) != 0 }
 // Syscalls returns the total of the syscall counters kept, and whether any
 // is kept.
 func (s Stats) Syscalls() (total uint64, kept bool) {
-	for c := SysEpollWait; c < numCounters; c++ {
+	for c := SysEpollWait; c <= lastSyscall; c++ {
 		if s.Kept(c) {
 			total += s.values[c]
 			kept = true

@@ -107,8 +107,13 @@
 //	<counter>/<unit>                                   each Stats counter the runtime keeps, per unit:
 //	                                                   tasks, polls, wakes, spurious-wakes, callbacks,
 //	                                                   completions, parks, epoll-waits, epoll-ctls, enters,
-//	                                                   reads, writes, accepts, eventfd-writes, eventfd-reads
-//	syscalls/<unit>                                    the kept syscall counters' total
+//	                                                   reads, writes, accepts, eventfd-writes, eventfd-reads,
+//	                                                   futex-waits, futex-wakes, sched-yields, threads,
+//	                                                   ctx-switches-voluntary, ctx-switches-involuntary
+//	                                                   (the last two for the whole process, from getrusage)
+//	syscalls/<unit>                                    the kept syscall counters' total (futex and
+//	                                                   sched_yield calls included; threads and context
+//	                                                   switches are not system calls and stay out)
 //	p50-ns, p99-ns, p99.9-ns, max-ns                   latency percentiles (nearest rank)
 //
 // A counter a runtime does not keep is not reported (n/a), never zero.

@@ -14,6 +14,7 @@ import (
 	"iostrat/impl/futures"
 	"iostrat/impl/goroutine"
 	iocpstyle "iostrat/impl/iocp_style"
+	"iostrat/impl/thread"
 )
 
 // All returns the strategies every benchmark runs, in column order. Each
@@ -26,6 +27,7 @@ func All() []iostrat.Strategy {
 		futures.Strategy{},
 		iocpstyle.Strategy{Backend: iocpstyle.Uring},
 		iocpstyle.Strategy{Backend: iocpstyle.Emulated},
+		thread.Strategy{},
 	}
 }
 
