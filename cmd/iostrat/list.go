@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -13,15 +12,19 @@ import (
 // runList starts each strategy once to ask it what it is, so the listing
 // says what really runs on this machine, not what should.
 func runList(stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	verbose := fs.Bool("v", false, "print every knob of every strategy")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("list", []string{"iostrat list [-v]"},
+		"Starts every strategy once with its default options and prints its name,\n"+
+			"model, backend and whether it runs on this machine; with -v, then every\n"+
+			"knob of each, one per line.")
+	verbose := fs.Bool("v", false, "also print every knob of every strategy, one per line")
+	if help, err := parseFlags(fs, stdout, args); help || err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("list takes no arguments, got %q", fs.Args())
+	type described struct {
+		info iostrat.Info
+		err  error
 	}
+	var all []described
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tMODEL\tBACKEND\tSTATUS")
 	for _, s := range strategies.Everything() {
@@ -31,13 +34,24 @@ func runList(stdout, stderr io.Writer, args []string) error {
 			status = "unavailable: " + err.Error()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name(), orDash(info.Model), orDash(info.Backend), status)
-		if *verbose && err == nil {
-			for _, k := range info.Knobs {
-				fmt.Fprintf(tw, "\t  %s\t\t\n", k)
-			}
+		info.Name = s.Name()
+		all = append(all, described{info, err})
+	}
+	if err := tw.Flush(); err != nil || !*verbose {
+		return err
+	}
+	// Knob values can be long: each gets a line of its own, after the
+	// table, so none widens a column.
+	for _, d := range all {
+		if d.err != nil {
+			continue
+		}
+		fmt.Fprintf(stdout, "\n%s knobs:\n", d.info.Name)
+		for _, k := range d.info.Knobs {
+			fmt.Fprintf(stdout, "  %s\n", k)
 		}
 	}
-	return tw.Flush()
+	return nil
 }
 
 // describe starts s with default options and returns its Info.

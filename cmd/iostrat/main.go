@@ -2,12 +2,14 @@
 // them for outside load generators, drives load against any server, and
 // builds the published benchmark report.
 //
-//	iostrat list
-//	iostrat serve -strategy NAME -proto echo|http [-addr HOST:PORT] [-loops N] [-trigger level|edge]
-//	iostrat load -addr HOST:PORT -proto http|echo [-conns N] [-pipeline N] [-rate R] [-duration D]
-//	iostrat report [-quick] [-count N] [-bench REGEXP] [-out DIR] | -raw FILE
+//	iostrat list [-v]
+//	iostrat serve -strategy NAME [-proto http|echo|sink] [-addr HOST:PORT] [-loops N] [-trigger level|edge]
+//	iostrat load [-addr HOST:PORT] [-proto http|echo] [-conns N] [-duration D] [-pipeline N | -rate R [-warmup D]] [-size N]
+//	iostrat report [-quick] [-count N] [-bench REGEXP] [-seed N] [-out DIR] | -raw FILE [-out DIR]
+//	iostrat version
 //
-// Run `iostrat help` for every command and flag.
+// Run `iostrat help` for the commands and `iostrat help CMD` (or
+// `iostrat CMD -h`) for a command's flags.
 package main
 
 import (
@@ -32,9 +34,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"list", "list the strategies, their backends and whether they run here", runList},
-		{"serve", "serve echo or HTTP/1.1 plaintext under a strategy until SIGINT/SIGTERM", runServe},
+		{"serve", "serve HTTP/1.1 plaintext, echo or sink under a strategy until SIGINT/SIGTERM", runServe},
 		{"load", "drive an echo or HTTP server, closed loop or open loop at a fixed rate", runLoad},
 		{"report", "run the benchmarks and publish results/: tables, charts, comparison", runReport},
+		{"version", "print the module version and the commit it was built from", runVersion},
 	}
 }
 
@@ -45,17 +48,43 @@ func run(stdout, stderr io.Writer, args []string) error {
 		usage(stderr)
 		return fmt.Errorf("no command given")
 	}
-	if args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		usage(stdout)
-		return nil
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		return help(stdout, args[1:])
+	case "-version", "--version":
+		return runVersion(stdout, stderr, args[1:])
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(stdout, stderr, args[1:])
-		}
+	if c, ok := lookup(args[0]); ok {
+		return c.run(stdout, stderr, args[1:])
 	}
 	usage(stderr)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// help prints the usage, or with a command name that command's usage,
+// which is what the command prints for -h.
+func help(stdout io.Writer, args []string) error {
+	switch {
+	case len(args) == 0:
+		usage(stdout)
+		return nil
+	case len(args) > 1:
+		return fmt.Errorf("help takes one command, got %q", args)
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		return fmt.Errorf("help: unknown command %q (run 'iostrat help' for the commands)", args[0])
+	}
+	return c.run(stdout, io.Discard, []string{"-h"})
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 func usage(w io.Writer) {
@@ -66,5 +95,5 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'iostrat <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "Run 'iostrat help <command>' or 'iostrat <command> -h' for a command's flags.")
 }

@@ -37,21 +37,45 @@ func child(args ...string) *exec.Cmd {
 
 // TestGolden runs the command in-process and compares its output and error
 // with testdata/<name>.golden (-update rewrites them: see internal/golden).
+// Each -h output and each error has its file; an error is printed once,
+// by main, so it must not be in the output as well.
 func TestGolden(t *testing.T) {
 	cases := []struct {
 		name string
 		args []string
 	}{
 		{"help", []string{"help"}},
+		{"help-list", []string{"list", "-h"}},
+		{"help-serve", []string{"serve", "-h"}},
+		{"help-load", []string{"load", "-h"}},
+		{"help-report", []string{"report", "-h"}},
+		{"help-version", []string{"version", "-h"}},
+		{"help-unknown-command", []string{"help", "frobnicate"}},
+		{"help-two-commands", []string{"help", "serve", "load"}},
 		{"no-command", nil},
 		{"unknown-command", []string{"frobnicate"}},
+		{"list-bad-flag", []string{"list", "-x"}},
+		{"list-argument", []string{"list", "all"}},
 		{"serve-unknown-strategy", []string{"serve", "-strategy", "nope"}},
 		{"serve-no-strategy", []string{"serve"}},
 		{"serve-bad-proto", []string{"serve", "-strategy", "goroutine", "-proto", "smtp"}},
 		{"serve-bad-trigger", []string{"serve", "-strategy", "goroutine", "-trigger", "sideways"}},
 		{"serve-bad-flag", []string{"serve", "-bogus"}},
+		{"serve-bad-loops", []string{"serve", "-strategy", "callback", "-loops", "-1"}},
+		{"serve-trigger-without-trigger", []string{"serve", "-strategy", "goroutine", "-trigger", "edge"}},
+		{"serve-trigger-fixed", []string{"serve", "-strategy", "futures", "-trigger", "level"}},
+		{"serve-trigger-variant", []string{"serve", "-strategy", "callback_edge", "-trigger", "level"}},
+		{"serve-loops-goroutine", []string{"serve", "-strategy", "goroutine", "-loops", "2"}},
+		{"serve-loops-thread", []string{"serve", "-strategy", "thread", "-loops", "2"}},
 		{"load-bad-proto", []string{"load", "-proto", "ftp"}},
 		{"load-bad-conns", []string{"load", "-conns", "0"}},
+		{"load-bad-flag", []string{"load", "-rate", "fast"}},
+		{"load-argument", []string{"load", "127.0.0.1:8080"}},
+		{"load-pipeline-open-loop", []string{"load", "-rate", "100", "-pipeline", "4"}},
+		{"load-pipeline-echo", []string{"load", "-proto", "echo", "-pipeline", "4"}},
+		{"load-size-http", []string{"load", "-size", "1024"}},
+		{"load-warmup-closed-loop", []string{"load", "-warmup", "2s"}},
+		{"version-argument", []string{"version", "now"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,6 +84,9 @@ func TestGolden(t *testing.T) {
 			got := "stdout:\n" + stdout.String() + "stderr:\n" + stderr.String() + "error: "
 			if err != nil {
 				got += err.Error()
+				if strings.Contains(stdout.String()+stderr.String(), err.Error()) {
+					t.Errorf("the error %q is printed before main prints it", err)
+				}
 			}
 			got += "\n"
 			golden.Check(t, filepath.Join("testdata", tc.name+".golden"), []byte(got))
@@ -67,7 +94,24 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// TestExitStatus: errors exit 1 with the message on stderr.
+// TestHelpCommand: 'iostrat help CMD' prints what 'iostrat CMD -h' does.
+func TestHelpCommand(t *testing.T) {
+	for _, c := range commands() {
+		var help, flagH bytes.Buffer
+		if err := run(&help, io.Discard, []string{"help", c.name}); err != nil {
+			t.Errorf("help %s: %v", c.name, err)
+		}
+		if err := run(&flagH, io.Discard, []string{c.name, "-h"}); err != nil {
+			t.Errorf("%s -h: %v", c.name, err)
+		}
+		if help.String() != flagH.String() || !strings.HasPrefix(help.String(), "usage: iostrat "+c.name) {
+			t.Errorf("help %s printed\n%s\nand %[1]s -h printed\n%s", c.name, help.String(), flagH.String())
+		}
+	}
+}
+
+// TestExitStatus: errors exit 1 with the message once on stderr; -h, for
+// every command, prints the usage on stdout and exits 0.
 func TestExitStatus(t *testing.T) {
 	out, err := child("serve", "-strategy", "nope").CombinedOutput()
 	ee, ok := err.(*exec.ExitError)
@@ -76,6 +120,22 @@ func TestExitStatus(t *testing.T) {
 	}
 	if !strings.Contains(string(out), `iostrat: serve: unknown strategy "nope"`) {
 		t.Errorf("output %q", out)
+	}
+	out, err = child("serve", "-bogus").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("serve -bogus: exit %v, want status 1", err)
+	}
+	if n := strings.Count(string(out), "flag provided but not defined"); n != 1 {
+		t.Errorf("serve -bogus printed its error %d times:\n%s", n, out)
+	}
+	for _, c := range commands() {
+		cmd := child(c.name, "-h")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || stderr.Len() > 0 || !strings.HasPrefix(string(out), "usage: iostrat "+c.name) {
+			t.Errorf("%s -h: %v, stdout %q, stderr %q; want status 0 and the usage on stdout", c.name, err, out, stderr.String())
+		}
 	}
 }
 

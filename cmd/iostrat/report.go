@@ -22,7 +22,7 @@ import (
 // file, README.md, the charts and the comparison with the previous run.
 // With -raw it skips the run and renders an existing raw file.
 func runReport(stdout, stderr io.Writer, args []string) error {
-	f, err := parseReportFlags(stderr, args)
+	f, err := parseReportFlags(stdout, args)
 	if err != nil || f == nil {
 		return err
 	}
@@ -75,30 +75,21 @@ type reportFlags struct {
 
 // parseReportFlags parses and checks the report command's flags. It
 // returns nil and no error after printing the usage for -h.
-func parseReportFlags(stderr io.Writer, args []string) (*reportFlags, error) {
+func parseReportFlags(stdout io.Writer, args []string) (*reportFlags, error) {
 	var f reportFlags
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("report", []string{
+		"iostrat report [-quick] [-count N] [-bench REGEXP] [-seed N] [-out DIR]",
+		"iostrat report -raw FILE [-out DIR]",
+	}, "Runs the benchmarks in ./bench with repetitions, writes the raw results to\n"+
+		"DIR/raw/, and publishes DIR/README.md with benchstat tables, charts and a\n"+
+		"comparison with the previous run. Run it from inside the iostrat module.")
 	fs.BoolVar(&f.quick, "quick", false, "smoke run: -short workloads, few runs, short benchtimes; about a minute")
 	fs.IntVar(&f.count, "count", 0, fmt.Sprintf("runs of each benchmark (0: %d, or %d with -quick)", runner.DefaultCount, runner.DefaultQuickCount))
 	fs.StringVar(&f.bench, "bench", "", "run only the benchmarks matching this regexp, as go test -bench")
 	fs.StringVar(&f.out, "out", "results", "results directory: README.md and charts, raw files under raw/")
 	fs.StringVar(&f.raw, "raw", "", "render this raw file instead of running the benchmarks")
 	fs.Int64Var(&f.seed, "seed", 0, "base seed of the strategies' order: run r uses base+r (0: from the clock; the raw file records it)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: iostrat report [-quick] [-count N] [-bench REGEXP] [-seed N] [-out DIR]")
-		fmt.Fprintln(stderr, "       iostrat report -raw FILE [-out DIR]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Runs the benchmarks in ./bench with repetitions, writes the raw results to")
-		fmt.Fprintln(stderr, "DIR/raw/, and publishes DIR/README.md with benchstat tables, charts and a")
-		fmt.Fprintln(stderr, "comparison with the previous run. Run it from inside the iostrat module.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil
-		}
+	if help, err := parseFlags(fs, stdout, args); help || err != nil {
 		return nil, err
 	}
 	if err := f.check(fs); err != nil {
@@ -107,12 +98,9 @@ func parseReportFlags(stderr io.Writer, args []string) (*reportFlags, error) {
 	return &f, nil
 }
 
-// check rejects arguments, values out of range, and flags of a new run
-// given with -raw.
+// check rejects values out of range, and flags of a new run given with
+// -raw.
 func (f *reportFlags) check(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		return fmt.Errorf("report takes no arguments, got %q", fs.Args())
-	}
 	if f.count < 0 {
 		return fmt.Errorf("report: -count must be >= 0, got %d", f.count)
 	}

@@ -79,13 +79,13 @@ func TestReportFlagErrors(t *testing.T) {
 }
 
 func TestReportHelp(t *testing.T) {
-	var stderr bytes.Buffer
-	if err := runReport(&bytes.Buffer{}, &stderr, []string{"-h"}); err != nil {
+	var stdout bytes.Buffer
+	if err := runReport(&stdout, &bytes.Buffer{}, []string{"-h"}); err != nil {
 		t.Errorf("report -h = %v, want nil", err)
 	}
 	for _, s := range []string{"usage: iostrat report", "-quick", "-count", "-bench", "-seed", "-out", "-raw"} {
-		if !strings.Contains(stderr.String(), s) {
-			t.Errorf("usage lacks %q:\n%s", s, stderr.String())
+		if !strings.Contains(stdout.String(), s) {
+			t.Errorf("usage lacks %q:\n%s", s, stdout.String())
 		}
 	}
 }
