@@ -1,9 +1,12 @@
 #!/bin/sh
-# make bench-report: run the benchmark suite and publish results/.
+# make bench-report: run the benchmark suite and publish results/ (README.md,
+# charts, benchstat.txt) and the summary block of the top-level README.md.
 #   QUICK=1   a smoke run of about a minute (-short workloads, few runs)
 #   COUNT=N   runs of each benchmark (default 10, or 6 with QUICK=1)
 #   SEED=S    base seed of the strategies' order (default: from the clock;
 #             the raw file records it, so a run can be repeated exactly)
+#   BENCH=RE  run only the benchmarks matching RE (as go test -bench)
+#   OUT=DIR   results directory (default results)
 # The logic lives in Go: see `bin/iostrat report -h`.
 set -eu
 cd "$(dirname "$0")/.."
@@ -11,4 +14,4 @@ if [ ! -x bin/iostrat ]; then
 	echo "bench-report: bin/iostrat is missing; run 'make build' first" >&2
 	exit 1
 fi
-exec bin/iostrat report ${QUICK:+-quick} ${COUNT:+-count "$COUNT"} ${SEED:+-seed "$SEED"}
+exec bin/iostrat report ${QUICK:+-quick} ${COUNT:+-count "$COUNT"} ${SEED:+-seed "$SEED"} ${BENCH:+-bench "$BENCH"} ${OUT:+-out "$OUT"}

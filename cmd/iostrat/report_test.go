@@ -54,7 +54,7 @@ func TestReportRerendersRawFile(t *testing.T) {
 		t.Error("README is not the sample's page")
 	}
 	svgs, _ := filepath.Glob(filepath.Join(out, "*.svg"))
-	if len(svgs) != 10 { // one per group with a chart, Timers two: arm-cancel time and fire lateness
+	if len(svgs) != 11 { // one per group with a chart, Timers two (arm-cancel time, fire lateness), plus summary.svg
 		t.Errorf("%d charts, want 10", len(svgs))
 	}
 }

@@ -47,7 +47,11 @@
 // group, draws the charts (publish.PlanCharts, publish.DrawChart),
 // compares the run with the newest older raw file of the same kind
 // (quick with quick, full with full; raw.FindPrevious,
-// summary.CompareRuns) and writes OutDir/README.md (publish.Page).
+// summary.CompareRuns) and writes OutDir/README.md (publish.Page) with
+// benchstat's full output beside it in OutDir/benchstat.txt. When OutDir
+// is a directory of the module's root (results/), it also rewrites the
+// summary block of the module's README.md, between its marker comments;
+// a README without them is left alone, with a warning.
 //
 // # Errors
 //

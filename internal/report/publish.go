@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -26,6 +27,12 @@ type PublishOptions struct {
 	OutDir string
 	// RawPath is the raw file to render.
 	RawPath string
+	// Readme is the file whose summary block (between the markers
+	// "<!-- summary:start" and "<!-- summary:end -->") is rewritten with
+	// the page's overview. "" means ModuleDir/README.md when OutDir is a
+	// directory of the module's root (results/), and no file otherwise,
+	// so rendering elsewhere never touches the repository's README.
+	Readme string
 	// Runner runs benchstat; nil means process.Exec.
 	Runner process.Runner
 	// Stdout receives the outcome: files written, regressions and
@@ -66,12 +73,65 @@ func Publish(ctx context.Context, o PublishOptions) (*publish.Page, error) {
 		page.PreviousLink = relLink(o.OutDir, page.Comparison.Previous)
 	}
 	readme := filepath.Join(o.OutDir, "README.md")
-	if err := writeFileAtomic(readme, page.Markdown()); err != nil {
+	if err := writeFileAtomic(filepath.Join(o.OutDir, publish.BenchstatFile), page.BenchstatText()); err != nil {
+		return nil, err
+	}
+	md := page.Markdown()
+	if len(md) >= publish.PageBudget {
+		page.CountersApart = true
+		md = page.Markdown()
+		if err := writeFileAtomic(filepath.Join(o.OutDir, publish.CountersFile), page.CountersMarkdown()); err != nil {
+			return nil, err
+		}
+	} else {
+		os.Remove(filepath.Join(o.OutDir, publish.CountersFile)) // an earlier page's
+	}
+	if err := writeFileAtomic(readme, md); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(o.Stdout, "wrote %s (%d groups, %d charts) from %s\n", readme, len(page.Summary.Groups), len(page.Charts), o.RawPath)
+	if err := updateReadme(page, o); err != nil {
+		return nil, err
+	}
 	publish.WriteComparisonText(o.Stdout, page.Comparison)
 	return page, nil
+}
+
+// readmePath is the README whose summary block Publish rewrites, or "".
+func (o PublishOptions) readmePath() string {
+	if o.Readme != "" || o.ModuleDir == "" {
+		return o.Readme
+	}
+	if filepath.Dir(process.Abs(o.OutDir)) != process.Abs(o.ModuleDir) {
+		return ""
+	}
+	return filepath.Join(o.ModuleDir, "README.md")
+}
+
+// updateReadme rewrites the summary block of the README with the page's
+// overview. A README without the markers is left alone, with a warning.
+func updateReadme(page *publish.Page, o PublishOptions) error {
+	path := o.readmePath()
+	if path == "" {
+		return nil
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	updated, ok := publish.ReplaceReadmeBlock(old, page.ReadmeBlock(relLink(filepath.Dir(path), o.OutDir)))
+	if !ok {
+		fmt.Fprintf(o.Stderr, "report: warning: %s has no summary markers (a line starting \"<!-- summary:start\", then \"<!-- summary:end -->\"); left alone\n", path)
+		return nil
+	}
+	if bytes.Equal(old, updated) {
+		return nil
+	}
+	if err := writeFileAtomic(path, updated); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Stdout, "wrote the summary block of %s\n", path)
+	return nil
 }
 
 func (o PublishOptions) withDefaults() PublishOptions {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/perf/benchfmt"
+
 	"iostrat/internal/report/internal/reporttest"
 	"iostrat/internal/report/process"
 	"iostrat/internal/report/raw"
@@ -96,7 +98,10 @@ func TestPublish(t *testing.T) {
 			t.Errorf("%s exists: %v, want %v", name, err == nil, want)
 		}
 	}
-	for _, s := range []string{"wrote " + filepath.Join(out, "README.md") + " (8 groups, 10 charts)", "compared with " + prev + ": 0 regressions, 0 improvements"} {
+	if _, err := os.Stat(filepath.Join(out, "benchstat.txt")); err != nil || !strings.Contains(string(md), "](benchstat.txt)") {
+		t.Errorf("benchstat.txt not written (%v) or not linked", err)
+	}
+	for _, s := range []string{"wrote " + filepath.Join(out, "README.md") + " (8 groups, 11 charts)", "compared with " + prev + ": 0 regressions, 0 improvements"} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
 		}
@@ -113,6 +118,109 @@ func TestPublish(t *testing.T) {
 	}
 	if !strings.Contains(page.Comparison.Skipped, `the machine differs: cpu: "Intel Xeon`) {
 		t.Errorf("skipped %q, want the cpu difference", page.Comparison.Skipped)
+	}
+}
+
+// pageBudget is the largest results page a reader should have to load.
+const pageBudget = 120 << 10
+
+func TestPublishedPageOpensWithTheSummary(t *testing.T) {
+	reporttest.NeedGo(t)
+	out, _, current := publishFixture(t)
+	page, err := Publish(t.Context(), PublishOptions{ModuleDir: reporttest.ModuleDir(), OutDir: out, RawPath: current})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md) >= pageBudget {
+		t.Errorf("page is %d bytes, want under %d", len(md), pageBudget)
+	}
+	lines := strings.SplitAfter(string(md), "\n")
+	top := strings.Join(lines[:min(60, len(lines))], "")
+	header := ""
+	for _, l := range lines[:min(60, len(lines))] {
+		if strings.HasPrefix(l, "| measure | unit |") {
+			header = l
+		}
+	}
+	if header == "" {
+		t.Fatalf("no summary table in the first 60 lines:\n%s", top)
+	}
+	var strategies []string
+	for _, st := range page.Raw.Provenance.Strategies() {
+		if slices.ContainsFunc(page.Raw.Results, func(r *benchfmt.Result) bool { return strings.Contains(string(r.Name), "/impl="+st+"/") }) {
+			strategies = append(strategies, st)
+		}
+	}
+	if len(strategies) < 2 {
+		t.Fatalf("the sample has strategies %v, want at least two", strategies)
+	}
+	for _, st := range strategies {
+		if !strings.Contains(header, " "+st+" |") {
+			t.Errorf("summary table header %q lacks %s", header, st)
+		}
+	}
+	for _, measure := range []string{"[spawn]", "[same-thread wake]", "[timer p99 lateness]", "[server CPU per HTTP req]", "[handoff baseline]", "**Machine:**"} {
+		if !strings.Contains(top, measure) {
+			t.Errorf("first 60 lines lack %s", measure)
+		}
+	}
+}
+
+func TestPublishRewritesReadmeBlock(t *testing.T) {
+	reporttest.NeedGo(t)
+	out, _, current := publishFixture(t)
+	before := "# iostrat\n\nIntro.\n\n<!-- summary:start (written by make bench-report) -->\nold summary\n<!-- summary:end -->\n\n## More\n\nText after.\n"
+	readme := reporttest.WriteRaw(t, t.TempDir(), "README.md", before)
+	var stdout bytes.Buffer
+	if _, err := Publish(t.Context(), PublishOptions{ModuleDir: reporttest.ModuleDir(), OutDir: out, RawPath: current, Readme: readme, Stdout: &stdout}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(data)
+	head, rest, ok := strings.Cut(got, "<!-- summary:start (written by make bench-report) -->\n")
+	block, tail, ok2 := strings.Cut(rest, "<!-- summary:end -->\n")
+	if !ok || !ok2 || head != "# iostrat\n\nIntro.\n\n" || tail != "\n## More\n\nText after.\n" {
+		t.Fatalf("README changed outside the block:\n%s", got)
+	}
+	if strings.Contains(block, "old summary") || !strings.Contains(block, "| measure | unit | goroutine | futures | leading group |") || !strings.Contains(block, "]("+relLink(filepath.Dir(readme), out)+"/README.md#dispatch)") {
+		t.Errorf("block not replaced by the summary table with links into the results:\n%s", block)
+	}
+	if !strings.Contains(stdout.String(), "wrote the summary block of "+readme) {
+		t.Errorf("stdout does not say the README was written:\n%s", stdout.String())
+	}
+
+	// Without markers the README is left alone, with a warning.
+	plain := reporttest.WriteRaw(t, t.TempDir(), "README.md", "# no markers\n")
+	var stderr bytes.Buffer
+	if _, err := Publish(t.Context(), PublishOptions{ModuleDir: reporttest.ModuleDir(), OutDir: out, RawPath: current, Readme: plain, Stderr: &stderr}); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(plain); string(data) != "# no markers\n" || !strings.Contains(stderr.String(), plain+" has no summary markers") {
+		t.Errorf("README without markers: %q, stderr %q", data, stderr.String())
+	}
+}
+
+func TestReadmeOnlyForTheModulesResults(t *testing.T) {
+	mod := t.TempDir()
+	for _, tt := range []struct {
+		o    PublishOptions
+		want string
+	}{
+		{PublishOptions{ModuleDir: mod, OutDir: filepath.Join(mod, "results")}, filepath.Join(mod, "README.md")},
+		{PublishOptions{ModuleDir: mod, OutDir: t.TempDir()}, ""},
+		{PublishOptions{ModuleDir: mod, OutDir: filepath.Join(mod, "results"), Readme: "/x/README.md"}, "/x/README.md"},
+		{PublishOptions{OutDir: "results"}, ""},
+	} {
+		if got := tt.o.readmePath(); got != tt.want {
+			t.Errorf("readmePath(%+v) = %q, want %q", tt.o, got, tt.want)
+		}
 	}
 }
 

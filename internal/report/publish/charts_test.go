@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,7 +62,7 @@ func TestChartsOfSample(t *testing.T) {
 	for _, s := range specs {
 		files = append(files, s.File)
 	}
-	want := []string{"handoff.svg", "dispatch.svg", "wake.svg", "timers.svg", "timers-p99-sec.svg", "io.svg", "io-req-per-s.svg", "io-conns-per-s.svg", "latency.svg", "memory.svg"}
+	want := []string{"summary.svg", "handoff.svg", "dispatch.svg", "wake.svg", "timers.svg", "timers-lateness.svg", "io.svg", "io-cpu-sec-per-req.svg", "io-cpu-sec-per-conn.svg", "latency.svg", "memory.svg"}
 	if !slices.Equal(files, want) {
 		t.Errorf("charts %v, want %v (none for the harness)", files, want)
 	}
@@ -73,11 +74,23 @@ func TestChartsOfSample(t *testing.T) {
 	if !strings.Contains(texts["wake.svg"], "log scale") {
 		t.Error("wake chart spans 100× and is not on a log scale")
 	}
-	if !strings.Contains(texts["latency.svg"], "offered rate") || !strings.Contains(texts["latency.svg"], "p99.9") {
-		t.Error("latency chart lacks its rate axis or percentile legend")
+	for _, s := range []string{"offered rate", ">p50<", ">p99<", ">10k/s<", "lower is better"} {
+		if !strings.Contains(texts["latency.svg"], s) {
+			t.Errorf("latency chart lacks %q (its rate axis, ticks at the offered rates, percentile legend)", s)
+		}
 	}
 	if !strings.Contains(texts["memory.svg"], "KiB/conn") {
 		t.Error("memory chart is not in KiB per connection")
+	}
+	for file, s := range map[string]string{
+		"summary.svg":         ">goroutine<", // a labelled point
+		"timers-lateness.svg": "fire time − deadline",
+		"io.svg":              "higher is better",
+		"dispatch.svg":        "Spawn/tasks=1000 at cpus=1", // a full row name
+	} {
+		if !strings.Contains(texts[file], s) {
+			t.Errorf("%s lacks %q", file, s)
+		}
 	}
 }
 
@@ -97,7 +110,7 @@ func TestChartsWithStrategiesAndIntervals(t *testing.T) {
 	if dispatch == "" || strings.Contains(dispatch, "log scale") {
 		t.Errorf("dispatch chart missing or on a log scale for a 15× range")
 	}
-	for _, s := range []string{">a<", ">b<", "ns per unit"} {
+	for _, s := range []string{">a<", ">b<", "ns per unit", "lower is better"} {
 		if !strings.Contains(dispatch, s) {
 			t.Errorf("dispatch chart lacks %q", s)
 		}
@@ -106,7 +119,7 @@ func TestChartsWithStrategiesAndIntervals(t *testing.T) {
 		t.Error("a strategy without data is in the legend")
 	}
 	latency := texts["latency.svg"]
-	if !strings.Contains(latency, "rate=), log scale") || !strings.Contains(latency, ">p50<") {
+	if !strings.Contains(latency, "requests per second, log scale") || !strings.Contains(latency, ">p50<") {
 		t.Error("latency chart over a 100× rate range lacks a log rate axis or its percentiles")
 	}
 	if strings.Contains(latency, ">c<") {
@@ -138,6 +151,53 @@ func TestScaleFor(t *testing.T) {
 	} {
 		if got := scaleFor(tt.unit, tt.values).label; got != tt.label {
 			t.Errorf("scaleFor(%s, %v) label %q, want %q", tt.unit, tt.values, got, tt.label)
+		}
+	}
+}
+
+func TestStrategyLooks(t *testing.T) {
+	// Every registered strategy has a look of its own: a variant shares
+	// its base's colour but not its marker, and no two bases share one.
+	names := []string{"goroutine", "callback", "callback_edge", "futures", "iocp_uring", "iocp_uring_kernelpost", "iocp_emulated", "thread"}
+	variants := map[string]string{"callback_edge": "callback", "iocp_uring_kernelpost": "iocp_uring"}
+	for i, a := range names {
+		for _, b := range names[i+1:] {
+			la, lb := lookOf(a), lookOf(b)
+			sameColor := la.color == lb.color
+			if variants[a] == b || variants[b] == a {
+				if !sameColor || la.shape == lb.shape {
+					t.Errorf("%s and %s: a variant should share its base's colour with another marker", a, b)
+				}
+			} else if sameColor {
+				t.Errorf("%s and %s share a colour", a, b)
+			}
+		}
+	}
+}
+
+// TestChartsRender renders every chart of the sample, and of a run with
+// several strategies, to PNG with rsvg-convert: a chart a real renderer
+// rejects would be a broken image on the page.
+func TestChartsRender(t *testing.T) {
+	rsvg, err := exec.LookPath("rsvg-convert")
+	if err != nil {
+		if os.Getenv("IOSTRAT_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("rsvg-convert is required (IOSTRAT_REQUIRE_TOOLS=1): %v; scripts/install-test-deps.sh installs it (librsvg2-bin)", err)
+		}
+		t.Skipf("rsvg-convert not found (Debian: librsvg2-bin; scripts/install-test-deps.sh installs it): %v", err)
+	}
+	specs := PlanCharts(summary.Summarize(reporttest.ReadSample(t)))
+	dir, _ := drawAll(t, specs)
+	for _, spec := range specs {
+		svg := filepath.Join(dir, spec.File)
+		png := strings.TrimSuffix(svg, ".svg") + ".png"
+		out, err := exec.Command(rsvg, "-o", png, svg).CombinedOutput()
+		if err != nil {
+			t.Errorf("rsvg-convert %s: %v\n%s", spec.File, err, out)
+			continue
+		}
+		if st, err := os.Stat(png); err != nil || st.Size() < 1000 {
+			t.Errorf("rsvg-convert %s: no image (%v)", spec.File, err)
 		}
 	}
 }

@@ -1,7 +1,13 @@
 // Package publish renders a report's results page from data: the
-// Markdown of results/README.md ([Page.Markdown]), its charts
-// ([PlanCharts], [DrawChart]), the findings it states (notes.go) and the
-// comparison with the previous run as the terminal shows it.
+// Markdown of results/README.md ([Page.Markdown]), which opens with a
+// one-screen overview (overview.go) that the repository's README.md
+// carries too ([Page.ReadmeBlock], [ReplaceReadmeBlock]); benchstat's
+// full tables beside it ([Page.BenchstatText]); its charts ([PlanCharts],
+// [DrawChart]: dot plots with full row names, the overview's scatter,
+// latency against offered rate, timer lateness; one colour and marker per
+// strategy on every chart, chart_style.go); the findings it states
+// (notes.go) and the comparison with the previous run as the terminal
+// shows it.
 //
 // It computes no statistics and runs nothing: internal/report/summary
 // digests the raw file (internal/report/raw) and runs benchstat, and

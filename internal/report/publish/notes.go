@@ -1,7 +1,6 @@
 package publish
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -173,102 +172,37 @@ func handoffNotes(s *summary.Summary) []string {
 	return notes
 }
 
-// serverCPUNotes: in the I/O group the client may limit throughput, so
-// for rows whose throughput decided nothing, the server's own CPU per
-// unit (cpu-sec/…, measured in the server process while the client runs
-// in another) is set beside it, cheapest first, with the share of its
-// CPU budget the server used (cpu-util): one note per benchmark, for its
-// row with the most connections.
+// serverCPUNotes: in the I/O group the client may limit throughput,
+// which is why the group leads with the server's CPU per unit. The note
+// gives the range of the server's CPU time ÷ wall time against its
+// budget (cpu-util) over the group's figures, so a reader sees how far
+// from its limit the server ran.
 func serverCPUNotes(s *summary.Summary) []string {
-	var notes []string
-	for gi := range s.Groups {
-		g := &s.Groups[gi]
+	lo, hi, n := math.Inf(1), math.Inf(-1), 0
+	for _, g := range s.Groups {
 		if g.Group.ID != "io" {
 			continue
 		}
-		for _, r := range undecidedByBenchmark(g) {
-			if note := serverCPUNote(g, r); note != "" {
-				notes = append(notes, note)
+		for ri := range g.Rows {
+			r := &g.Rows[ri]
+			util := r.Metric(summary.UnitCPUUtil)
+			if util == nil {
+				continue
+			}
+			for _, c := range util.Cells {
+				if c.OK() {
+					share := c.Summary.Center / float64(r.CPUs)
+					lo, hi, n = min(lo, share), max(hi, share), n+1
+				}
 			}
 		}
 	}
-	return notes
+	if n == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("I/O: the server used %.0f–%.0f%% of its CPU budget (cpu-util, medians over %s), and the client, a process on a CPU of its own, paced the rest, so throughput separates the strategies less than what the server spent: the I/O rows lead with the server's CPU per unit, throughput beside it.",
+		100*lo, 100*hi, plural(n, "figure"))}
 }
-
-// undecidedByBenchmark picks, per benchmark of g in order, its row with
-// the most connections among those whose throughput decided nothing.
-func undecidedByBenchmark(g *summary.GroupSummary) []*summary.Row {
-	picked := make(map[string]*summary.Row) // per benchmark
-	var order []string
-	for ri := range g.Rows {
-		r := &g.Rows[ri]
-		if r.Verdict.Kind != summary.NoDifference && r.Verdict.Kind != summary.WithinDrift {
-			continue
-		}
-		prev, seen := picked[r.Base]
-		if !seen {
-			order = append(order, r.Base)
-		}
-		if !seen || atoi(r.Key("conns")) >= atoi(prev.Key("conns")) {
-			picked[r.Base] = r
-		}
-	}
-	rows := make([]*summary.Row, len(order))
-	for i, base := range order {
-		rows[i] = picked[base]
-	}
-	return rows
-}
-
-// A cpuFigure is one strategy's server CPU per unit, with its share of
-// the budget when known.
-type cpuFigure struct {
-	strategy, util string
-	v              float64
-}
-
-// serverCPUNote sets the strategies' server CPU per unit side by side
-// for row r, cheapest first; "" without two figures to compare.
-func serverCPUNote(g *summary.GroupSummary, r *summary.Row) string {
-	var m *summary.Metric
-	for mi := range r.Metrics {
-		if strings.HasPrefix(r.Metrics[mi].Unit, "cpu-sec/") {
-			m = &r.Metrics[mi]
-		}
-	}
-	if m == nil {
-		return ""
-	}
-	util := r.Metric(summary.UnitCPUUtil)
-	var fs []cpuFigure
-	for i, strategy := range g.Strategies {
-		if !m.Cells[i].OK() {
-			continue
-		}
-		f := cpuFigure{strategy: strategy, v: m.Cells[i].Summary.Center}
-		if util != nil && util.Cells[i].OK() {
-			f.util = fmt.Sprintf(" at %.0f%% of its CPUs", 100*util.Cells[i].Summary.Center/float64(r.CPUs))
-		}
-		fs = append(fs, f)
-	}
-	if len(fs) < 2 {
-		return ""
-	}
-	slices.SortFunc(fs, func(a, b cpuFigure) int { return cmp.Compare(a.v, b.v) })
-	parts := make([]string, len(fs))
-	for i, f := range fs {
-		parts[i] = f.strategy + " " + formatValue(f.v, m.Unit) + f.util
-	}
-	what := "medians, cheapest first"
-	if slices.ContainsFunc(fs, func(f cpuFigure) bool { return f.util != "" }) {
-		what += ", with the server's CPU time ÷ wall time against its budget"
-	}
-	return fmt.Sprintf("%s: throughput decides nothing (the shared client can be the limit); the server's CPU per %s (%s): %s.",
-		r.Label(), strings.TrimPrefix(m.Unit, "cpu-sec/"), what, strings.Join(parts, ", "))
-}
-
-// atoi is a key's integer value, or 0.
-func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 func harnessNotes(s *summary.Summary) []string {
 	_, harness := rowsOf(s, "Harness")

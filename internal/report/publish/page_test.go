@@ -114,19 +114,20 @@ func TestMarkdownSampleSections(t *testing.T) {
 		"## Handoff", "## Dispatch", "## Wake", "## Timers", "## I/O", "## Latency", "## Memory", "## Harness", "## Budgets and placement",
 		"![Dispatch: time per unit of work by strategy (median, 95% CI)](dispatch.svg)",
 		"![Latency/proto=http/conns=16: latency percentiles vs offered rate](latency.svg)",
-		"| benchmark | cpus | unit | goroutine | futures | best |",
-		"| `Spawn/tasks=1000` | 1 | sec/task |", "| `HTTP/conns=16/pipeline=1` | 1 | req/s |", "| `Idle/conns=1000` | 1 | B/conn |",
+		"![Timers: lateness percentiles by strategy (median, 95% CI)](timers-lateness.svg)",
+		"![Dispatch cost against wake cost per strategy](summary.svg)",
+		"| benchmark | cpus | unit | goroutine | futures | leading group |",
+		"| `Spawn/tasks=1000` | 1 | sec/task |", "| `HTTP/conns=16/pipeline=1` | 1 | cpu-sec/req · req/s |", "| `Idle/conns=1000` | 1 | B/conn |",
 		"| `PingPong/mode=cross` | 1 | sec/round |", "| `PingPong/mode=cross` | 2 | sec/round |",
 		"| *`Handoff/park=netpoll`, in every call* | 1 | sec/call |",
 		"**What differs:** futures reuses pooled task cells",
-		"**Counters per unit**", "| `PingPong/mode=same` | 1 | sec/round |", "|  |  | allocs/round |", "|  |  | cpu-util |",
+		"<details><summary>Counters per unit (medians), Wake</summary>", "| `PingPong/mode=same` | 1 | sec/round |", "| `PingPong/mode=same` | 1 | allocs/round |", "|  |  | cpu-util |",
 		"| 1,2 | Inject, PingPong, WakeExternal, FanOut |",
 		"I/O, Latency and Memory results: server on 1 CPU with GOMAXPROCS 1, client on 1 other CPU with GOMAXPROCS 1, no CPU shared",
 		"Cross-thread ping-pong against same-thread, per round at cpus=2", vmNote,
 		"rows decided (goroutine ", "n/a: goroutine skipped: goroutine does not park a thread",
 		"Not compared: no earlier quick run to compare with.",
-		"`go tool benchstat -col /impl -filter '.name:(Spawn OR Chain OR Inject OR Yield)' results/" + samplePageRawLink + "`",
-		"> ⚠ summaries must be >0 to compute geomean",
+		"[benchstat's tables](benchstat.txt)",
 		"| cpu | AMD EPYC |", "| shuffle | 1 (repetition r = 1…count runs with -iostrat.shuffle=1+r",
 		"| goroutine | backend=netpoll", "git checkout 72db8c2", "bin/iostrat report -raw results/" + samplePageRawLink,
 	} {
@@ -136,6 +137,25 @@ func TestMarkdownSampleSections(t *testing.T) {
 	}
 	if strings.Contains(md, "/tmp/") || strings.Contains(md, "testdata") {
 		t.Error("page shows a local path")
+	}
+	if strings.Contains(md, "summaries must be >0") || strings.Contains(md, "all samples are equal") {
+		t.Error("page shows benchstat's warnings; they belong in benchstat.txt")
+	}
+	if strings.Contains(md, "| `Spawn/tasks=1000` | 1 | accepts/task |") {
+		t.Error("page shows a counter that is zero for every strategy")
+	}
+}
+
+func TestBenchstatFile(t *testing.T) {
+	p := samplePage(t, reporttest.ReadSample(t))
+	text := string(p.BenchstatText())
+	for _, s := range []string{
+		"## Dispatch\n\n$ go tool benchstat -col /impl -filter '.name:(Spawn OR Chain OR Inject OR Yield)' results/" + samplePageRawLink + "\n",
+		"benchstat: summaries must be >0 to compute geomean\n",
+	} {
+		if !strings.Contains(text, s) {
+			t.Errorf("benchstat.txt lacks %q", s)
+		}
 	}
 }
 
@@ -156,8 +176,8 @@ func strategiesPage(t *testing.T) *Page {
 func TestMarkdownWinnerAndNotApplicable(t *testing.T) {
 	md := string(strategiesPage(t).Markdown())
 	for _, s := range []string{
-		"| benchmark | cpus | unit | a | b | c | best |",
-		"| `Spawn/tasks=10` | 1 | sec/task | **99.50ns ± 4%** | 298.5ns ± 4% | n/a | a (3.00×) |",
+		"| benchmark | cpus | unit | a | b | c | leading group |",
+		"| `Spawn/tasks=10` | 1 | sec/task | **99.50ns ± 4%** | 298.5ns ± 4% | n/a | a (3.00× over b) |",
 		"| `Chain/depth=10` | 1 | sec/task | 100.5ns ± 2% | 100.0ns ± 3% | n/a | ~ |",
 		"1 of 2 rows decided.\n",
 		`n/a: c skipped: unsupported: no ring \| here`,
@@ -243,30 +263,35 @@ func TestResultsWithoutImplKey(t *testing.T) {
 		t.Errorf("columns %q, cells %+v; want one column for results without impl", g.Strategies, r.Metrics[0].Cells)
 	}
 	md := string((&Page{Raw: f, OutDir: "results", RawLink: "raw/x.txt", Summary: summary.Summarize(f)}).Markdown())
-	if !strings.Contains(md, "| benchmark | cpus | unit | (no impl key) | best |") {
+	if !strings.Contains(md, "| benchmark | cpus | unit | (no impl key) | leading group |") {
 		t.Error("the column without an impl key has no label")
 	}
 }
 
 func TestServerCPUNote(t *testing.T) {
-	row := func(name string, rate, cpu float64) string {
+	row := func(name string, rate, cpu, util float64) string {
 		var b strings.Builder
 		for _, v := range reporttest.Spread(1, 6) {
-			fmt.Fprintf(&b, "Benchmark%s-2 \t 100 \t %g req/s \t %g cpu-ns/req\n", name, rate*v, cpu*v)
+			fmt.Fprintf(&b, "Benchmark%s-2 \t 100 \t %g req/s \t %g cpu-ns/req \t %g cpu-util\n", name, rate*v, cpu*v, util)
 		}
 		return b.String()
 	}
 	f := reporttest.Parse(t, reporttest.Header(false, "2026-01-02T00:00:00Z", "a", "b", "c")+
-		row("HTTP/impl=a/conns=16", 1000, 900)+row("HTTP/impl=b/conns=16", 1000, 500)+
-		row("HTTP/impl=a/conns=256", 1000, 800)+row("HTTP/impl=b/conns=256", 1000, 400))
+		row("HTTP/impl=a/conns=16", 1000, 900, 1.9)+row("HTTP/impl=b/conns=16", 1000, 500, 1.2)+
+		row("HTTP/impl=a/conns=256", 1000, 800, 1.8)+row("HTTP/impl=b/conns=256", 1000, 400, 1.0))
+	s := summary.Summarize(f)
 	var got []string
-	for _, n := range pageNotes(summary.Summarize(f)) {
+	for _, n := range pageNotes(s) {
 		if strings.Contains(n, "server's CPU") {
 			got = append(got, n)
 		}
 	}
-	if len(got) != 1 || !strings.HasPrefix(got[0], "HTTP/conns=256 at cpus=2:") || !strings.Contains(got[0], "b 398.0ns, a 796.0ns") {
-		t.Errorf("server CPU notes %q, want one for the 256-connection row, cheapest first", got)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "I/O: the server used 50–95% of its CPU budget (cpu-util, medians over 4 figures)") {
+		t.Errorf("server CPU notes %q, want one with the range of cpu-util against the budget", got)
+	}
+	md := string((&Page{Raw: f, OutDir: "results", RawLink: "raw/x.txt", Summary: s}).Markdown())
+	if !strings.Contains(md, "| `HTTP/conns=256` | 2 | cpu-sec/req · req/s | 796.0ns ± 3% · 995 req/s | **398.0ns ± 3%** · 995 req/s | b (2.00× over a) |") || strings.Contains(md, "| `HTTP/conns=256` | 2 | req/s |") {
+		t.Errorf("the I/O table does not lead with the server's CPU per request, throughput beside it:\n%s", md)
 	}
 }
 
@@ -282,4 +307,16 @@ func rowOf(t *testing.T, s *summary.Summary, name string) (*summary.GroupSummary
 	}
 	t.Fatalf("no row %s", name)
 	return nil, nil
+}
+
+func TestCountersApart(t *testing.T) {
+	p := samplePage(t, reporttest.ReadSample(t))
+	p.CountersApart = true
+	md := string(p.Markdown())
+	if strings.Contains(md, "<details><summary>Counters per unit") || !strings.Contains(md, "Counters per unit: in [counters.md](counters.md#counters-per-unit).") {
+		t.Error("counters kept apart are still on the page, or not linked")
+	}
+	if c := string(p.CountersMarkdown()); !strings.HasPrefix(c, "# Counters per unit\n") || !strings.Contains(c, "<details><summary>Counters per unit (medians), Wake</summary>") {
+		t.Error("counters file lacks the groups' tables")
+	}
 }

@@ -17,6 +17,8 @@
 //	date        when the run started (RFC 3339, UTC)
 //	goos        goarch  cpu  kernel  go  commit  gomaxprocs
 //	iouring     io_uring features, or why it is unavailable
+//	vcpus       CPUs online on the machine (absent in older files)
+//	virt        "vm (…)" when the CPU's hypervisor flag is set, "none seen (…)" otherwise (absent in older files)
 //	count       repetitions made
 //	benchtime   each job's -test.benchtime ("PingPong-2=48x") and the rule that chose it
 //	quick       true for a smoke run (-short workloads)

@@ -27,6 +27,8 @@ const (
 	KeyCommit     = "commit"     // short hash, "-dirty" with uncommitted changes
 	KeyGOMAXPROCS = "gomaxprocs" // GOMAXPROCS of the benchmark process
 	KeyIOURing    = "iouring"    // io_uring features, or why it is unavailable
+	KeyVCPUs      = "vcpus"      // CPUs online on the machine
+	KeyVirt       = "virt"       // whether the machine is a virtual machine, and how that was seen
 	KeyCount      = "count"      // repetitions of the catalogue
 	KeyBenchtime  = "benchtime"  // -test.benchtime per benchmark, and the rule that chose it
 	KeyBudget     = "budget"     // -test.cpu per benchmark: its CPU budget
@@ -220,7 +222,11 @@ type Machine struct {
 	Commit     string
 	GOMAXPROCS int
 	IOURing    string
-	Knobs      []StrategyKnobs
+	// VCPUs is how many CPUs are online (0: unknown, no line); Virt
+	// says whether the machine is virtual ("" : no line).
+	VCPUs int
+	Virt  string
+	Knobs []StrategyKnobs
 }
 
 // RunSettings are the settings of a run that go into its header.
@@ -246,10 +252,18 @@ func NewProvenance(m Machine, s RunSettings) Provenance {
 		{KeyCommit, m.Commit},
 		{KeyGOMAXPROCS, fmt.Sprint(m.GOMAXPROCS)},
 		{KeyIOURing, m.IOURing},
+	}}
+	if m.VCPUs > 0 {
+		p.Lines = append(p.Lines, ConfigLine{KeyVCPUs, fmt.Sprint(m.VCPUs)})
+	}
+	if m.Virt != "" {
+		p.Lines = append(p.Lines, ConfigLine{KeyVirt, m.Virt})
+	}
+	p.Lines = append(p.Lines, []ConfigLine{
 		{KeyCount, fmt.Sprint(s.Count)},
 		{KeyBenchtime, s.Benchtime},
 		{KeyQuick, fmt.Sprint(s.Quick)},
-	}}
+	}...)
 	for _, l := range []ConfigLine{{KeyBench, s.Bench}, {KeyBudget, s.Budget}, {KeyShuffle, s.Shuffle}, {KeyPinning, s.Pinning}} {
 		if l.Value != "" {
 			p.Lines = append(p.Lines, l)

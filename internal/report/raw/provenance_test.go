@@ -63,6 +63,7 @@ func TestNewProvenanceRoundTrip(t *testing.T) {
 		Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), GOOS: "linux", GOARCH: "amd64",
 		CPU: "AMD EPYC (brand: Test)", Kernel: "6.1.0", GoVersion: "go1.26.0", Commit: "abc1234-dirty",
 		GOMAXPROCS: 2, IOURing: "unavailable: io_uring_setup: operation not permitted",
+		VCPUs: 2, Virt: "vm (the hypervisor CPU flag is set)",
 		Knobs: []raw.StrategyKnobs{{"goroutine", "backend=netpoll"}, {"iocp_uring", ""}},
 	}
 	p := raw.NewProvenance(m, raw.RunSettings{Count: 10, Benchtime: "Spawn=1s (rule)", Quick: false})
@@ -77,6 +78,8 @@ go: go1.26.0
 commit: abc1234-dirty
 gomaxprocs: 2
 iouring: unavailable: io_uring_setup: operation not permitted
+vcpus: 2
+virt: vm (the hypervisor CPU flag is set)
 count: 10
 benchtime: Spawn=1s (rule)
 quick: false

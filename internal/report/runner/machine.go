@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,7 +94,57 @@ func ProbeMachine(ctx context.Context, r process.Runner, moduleDir string, now t
 		GoVersion:  goVersion(ctx, r, moduleDir),
 		Commit:     gitCommit(ctx, r, moduleDir),
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		VCPUs:      onlineCPUs("/sys/devices/system/cpu/online"),
+		Virt:       virtualization("/proc/cpuinfo", "/sys/class/dmi/id/sys_vendor"),
 	}
+}
+
+// onlineCPUs counts the CPUs in a cpu list file ("0-1,4"), the kernel's
+// list of online CPUs; runtime.NumCPU (the CPUs this process may use)
+// when the file cannot be read.
+func onlineCPUs(path string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return runtime.NumCPU()
+	}
+	n := 0
+	for part := range strings.SplitSeq(strings.TrimSpace(string(data)), ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, errA := strconv.Atoi(lo)
+		b, errB := a, error(nil)
+		if isRange {
+			b, errB = strconv.Atoi(hi)
+		}
+		if errA != nil || errB != nil || b < a {
+			return runtime.NumCPU()
+		}
+		n += b - a + 1
+	}
+	return n
+}
+
+// virtualization says whether the machine is a virtual machine: the
+// "hypervisor" CPU flag, which a hypervisor sets for its guests, with
+// the DMI system vendor when there is one.
+func virtualization(cpuinfo, vendorFile string) string {
+	data, err := os.ReadFile(cpuinfo)
+	if err != nil {
+		return "unknown"
+	}
+	vendor := ""
+	if v, err := os.ReadFile(vendorFile); err == nil && len(bytes.TrimSpace(v)) > 0 {
+		vendor = ", system vendor " + raw.OneLine(string(v))
+	}
+	for line := range strings.Lines(string(data)) {
+		key, value, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(key) == "flags" {
+			if slices.Contains(strings.Fields(value), "hypervisor") {
+				return "vm (the hypervisor CPU flag is set" + vendor + ")"
+			}
+			return "none seen (no hypervisor CPU flag" + vendor + ")"
+		}
+	}
+	return "unknown"
 }
 
 // cpuModel returns the first "model name" in a cpuinfo file.

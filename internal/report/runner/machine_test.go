@@ -3,6 +3,8 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
@@ -82,5 +84,35 @@ func TestGitCommit(t *testing.T) {
 	r := &reporttest.FakeRunner{GitErr: errors.New("not a git repository")}
 	if got := gitCommit(t.Context(), r, "."); got != "unknown" {
 		t.Errorf("gitCommit outside git = %q, want unknown", got)
+	}
+}
+
+func TestOnlineCPUsAndVirtualization(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	if n := onlineCPUs(write("online", "0-3,8,10-11\n")); n != 7 {
+		t.Errorf("onlineCPUs(0-3,8,10-11) = %d, want 7", n)
+	}
+	if n := onlineCPUs(write("bad", "zero\n")); n != runtime.NumCPU() {
+		t.Errorf("onlineCPUs of a bad list = %d, want runtime.NumCPU() %d", n, runtime.NumCPU())
+	}
+	vm := write("vm", "processor\t: 0\nflags\t\t: fpu sse2 hypervisor avx\n")
+	metal := write("metal", "processor\t: 0\nflags\t\t: fpu sse2 avx\n")
+	vendor := write("vendor", "QEMU\n")
+	for _, tt := range []struct{ cpuinfo, vendor, want string }{
+		{vm, vendor, "vm (the hypervisor CPU flag is set, system vendor QEMU)"},
+		{vm, filepath.Join(dir, "missing"), "vm (the hypervisor CPU flag is set)"},
+		{metal, filepath.Join(dir, "missing"), "none seen (no hypervisor CPU flag)"},
+		{filepath.Join(dir, "missing"), vendor, "unknown"},
+	} {
+		if got := virtualization(tt.cpuinfo, tt.vendor); got != tt.want {
+			t.Errorf("virtualization(%s, %s) = %q, want %q", tt.cpuinfo, tt.vendor, got, tt.want)
+		}
 	}
 }

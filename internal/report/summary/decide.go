@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"golang.org/x/perf/benchfmt"
 )
@@ -37,6 +38,13 @@ import (
 // A row that passes (1) but not (2) is "within drift"; one that fails (1)
 // shows no difference ("~"). A row where a strategy used more than its
 // CPU budget is flagged and not tested at all (see placement.go).
+//
+// The same tests give every ranked row its leading group: the best
+// strategy and every other that does not pass both (1) and (2) against
+// it. A row with no single winner can still have a leading group smaller
+// than the row (two variants of one strategy tied, far ahead of the
+// rest), and then the gap to the best strategy outside the group is the
+// row's margin.
 
 // VerdictKind classifies a row's comparison of strategies.
 type VerdictKind uint8
@@ -72,21 +80,44 @@ type Verdict struct {
 	// P is the largest Holm-adjusted p-value of Best against the others;
 	// 1 when the row was not tested.
 	P float64
+	// Leaders are the leading group, best median first: Best and every
+	// column not shown to be worse than it by both tests. Empty when the
+	// row was not ranked (NoData, Flagged).
+	Leaders []int
+	// Next is the best column outside the leading group, or -1 when every
+	// strategy leads; Margin is how many times better Best is than Next.
+	Next   int
+	Margin float64
 }
+
+// Split reports whether the leading group leaves some strategy out: the
+// row tells its leaders from the rest.
+func (v Verdict) Split() bool { return v.Next >= 0 && len(v.Leaders) > 0 }
+
+// Leads reports whether column i is in the leading group of a split row.
+func (v Verdict) Leads(i int) bool { return v.Split() && slices.Contains(v.Leaders, i) }
 
 // Decided reports whether the verdict names a winner.
 func (v Verdict) Decided() bool { return v.Kind == Winner }
 
 // Text is the verdict as a table's "best" column shows it, given the
-// row's strategy columns: "a (3.00×)", "~", "within drift", "flagged",
-// or "—" when there is nothing to compare.
+// row's strategy columns: "a (3.00× over b)"; a leading group and its margin
+// over the next strategy, "a, b (93× over c)"; "~", "within drift",
+// "flagged", or "—" when there is nothing to compare.
 func (v Verdict) Text(columns []string) string {
+	if v.Kind != Winner && v.Kind != Flagged && v.Split() {
+		var names []string
+		for _, i := range v.Leaders {
+			names = append(names, ColumnLabel(columns[i]))
+		}
+		return fmt.Sprintf("%s (%s over %s)", strings.Join(names, ", "), FormatFactor(v.Margin), ColumnLabel(columns[v.Next]))
+	}
 	switch v.Kind {
 	case Winner:
 		if math.IsInf(v.Factor, 1) {
 			return ColumnLabel(columns[v.Best])
 		}
-		return fmt.Sprintf("%s (%s)", ColumnLabel(columns[v.Best]), FormatFactor(v.Factor))
+		return fmt.Sprintf("%s (%s over %s)", ColumnLabel(columns[v.Best]), FormatFactor(v.Factor), ColumnLabel(columns[v.RunnerUp]))
 	case NoDifference:
 		return "~"
 	case WithinDrift:
@@ -200,13 +231,13 @@ func decide(s *Summary, units benchfmt.UnitMetadataMap) int {
 // rankRow gives a row its provisional verdict and returns the U tests
 // of its best strategy against every other, if it is to be tested.
 func rankRow(group int, r *Row, units benchfmt.UnitMetadataMap) []uTest {
-	r.Verdict = Verdict{RunnerUp: -1, P: 1}
+	r.Verdict = Verdict{RunnerUp: -1, Next: -1, P: 1}
 	if r.Headline == "" {
 		return nil
 	}
 	r.Verdict = rank(r.Metrics[0], higherIsBetter(units, r.Headline))
 	if r.Verdict.Kind != NoData && r.Flagged() {
-		r.Verdict.Kind = Flagged
+		r.Verdict.Kind, r.Verdict.Leaders = Flagged, nil
 	}
 	if r.Verdict.Kind != NoDifference {
 		return nil
@@ -235,10 +266,22 @@ func judge(s *Summary, r *Row, tests []uTest, mine []int, adjusted []float64, hi
 	m := r.Metrics[0]
 	r.Verdict.P = 0
 	significant, beyond := true, true
+	behind := make(map[int]bool) // columns shown worse than Best by both tests
 	for _, i := range mine {
 		r.Verdict.P = max(r.Verdict.P, adjusted[i])
-		significant = significant && adjusted[i] < Alpha
-		beyond = beyond && beyondDrift(m.Cells[r.Verdict.Best], m.Cells[tests[i].other], higher)
+		sig := adjusted[i] < Alpha
+		out := beyondDrift(m.Cells[r.Verdict.Best], m.Cells[tests[i].other], higher)
+		significant, beyond = significant && sig, beyond && out
+		behind[tests[i].other] = sig && out
+	}
+	r.Verdict.Leaders = slices.DeleteFunc(r.Verdict.Leaders, func(c int) bool { return behind[c] })
+	r.Verdict.Next = -1
+	for _, c := range byMedian(m, higher) {
+		if behind[c] {
+			r.Verdict.Next = c
+			r.Verdict.Margin = factor(m.Cells[r.Verdict.Best].Summary.Center, m.Cells[c].Summary.Center, higher)
+			break
+		}
 	}
 	switch {
 	case !significant:
@@ -257,21 +300,30 @@ func judge(s *Summary, r *Row, tests []uTest, mine []int, adjusted []float64, hi
 }
 
 // rank finds the best and second best strategies on a headline metric.
-// Kind is NoData, Alone, or (provisionally) NoDifference.
+// Kind is NoData, Alone, or (provisionally) NoDifference, with every
+// strategy with data leading until the tests say otherwise.
 func rank(m Metric, higher bool) Verdict {
-	var have []int
-	for i, c := range m.Cells {
-		if c.OK() {
-			have = append(have, i)
-		}
-	}
-	v := Verdict{RunnerUp: -1, P: 1}
+	have := byMedian(m, higher)
+	v := Verdict{RunnerUp: -1, Next: -1, P: 1, Leaders: have}
 	switch len(have) {
 	case 0:
 		return v
 	case 1:
 		v.Kind, v.Best = Alone, have[0]
 		return v
+	}
+	v.Kind, v.Best, v.RunnerUp = NoDifference, have[0], have[1]
+	v.Factor = factor(m.Cells[v.Best].Summary.Center, m.Cells[v.RunnerUp].Summary.Center, higher)
+	return v
+}
+
+// byMedian lists the columns of m that have data, best median first.
+func byMedian(m Metric, higher bool) []int {
+	var have []int
+	for i, c := range m.Cells {
+		if c.OK() {
+			have = append(have, i)
+		}
 	}
 	slices.SortStableFunc(have, func(a, b int) int {
 		ca, cb := m.Cells[a].Summary.Center, m.Cells[b].Summary.Center
@@ -280,19 +332,21 @@ func rank(m Metric, higher bool) Verdict {
 		}
 		return cmp.Compare(ca, cb)
 	})
-	v.Kind, v.Best, v.RunnerUp = NoDifference, have[0], have[1]
-	best, next := m.Cells[v.Best].Summary.Center, m.Cells[v.RunnerUp].Summary.Center
+	return have
+}
+
+// factor is how many times better best is than other, ≥ 1 when best is
+// the better one; +Inf when the ratio has a zero where it cannot.
+func factor(best, other float64, higher bool) float64 {
 	switch {
-	case best == next:
-		v.Factor = 1
-	case higher && next != 0:
-		v.Factor = best / next
+	case best == other:
+		return 1
+	case higher && other != 0:
+		return best / other
 	case !higher && best != 0:
-		v.Factor = next / best
-	default:
-		v.Factor = math.Inf(1)
+		return other / best
 	}
-	return v
+	return math.Inf(1)
 }
 
 // beyondDrift reports whether best stays ahead of other when each median

@@ -10,9 +10,10 @@
 // Each top-level benchmark belongs to one group (groups.go): handoff,
 // dispatch, wake, timers, I/O, latency, memory and harness. A benchmark
 // no group names lands in "other"; nothing is dropped. A group has a
-// headline unit per row (time per unit of work; req/s, B/s or conns/s
-// for I/O; p99 latency; B/conn), its benchstat filter and its kind of
-// chart.
+// headline unit per row (time per unit of work; for I/O the server's CPU
+// per unit, with the throughput beside it; p99 latency; B/conn), its
+// benchstat filter and its kind of chart. The overview (overview.go)
+// picks one row per question for the page's opening table.
 //
 // # Rows and columns
 //
@@ -28,7 +29,9 @@
 // test. A row names a best strategy only when it is decided (decide.go):
 // better than every other after a Holm-Bonferroni correction over all
 // of the page's tests, and by more than the drift the run itself
-// measured between its first and second halves. Comparisons between runs
+// measured between its first and second halves. The same tests give each
+// row its leading group — the strategies not separated from the best —
+// and the margin to the best strategy outside it. Comparisons between runs
 // hold changes to the same two tests (compare.go). Runs on different
 // machines (goos, goarch, cpu, kernel, gomaxprocs, iouring) are not
 // compared.

@@ -22,6 +22,10 @@ type Group struct {
 	// has. Units are tidied (benchfmt rewrites ns as sec and MB as B);
 	// "sec/*" stands for any time per unit of work except sec/op.
 	Headline []string
+	// Beside lists, in order of preference, the units a row shows beside
+	// its headline: the I/O group's throughput next to the server's CPU
+	// per unit.
+	Beside []string
 	// Chart is the kind of chart drawn for the group.
 	Chart ChartKind
 	// Handoff: the group's table also shows each strategy's Handoff
@@ -34,18 +38,28 @@ type Group struct {
 type ChartKind uint8
 
 const (
-	// NoChart: the group is not drawn (a single baseline bar says nothing).
+	// NoChart: the group is not drawn (a single baseline figure says nothing).
 	NoChart ChartKind = iota
-	// BarChart: grouped bars, one per strategy, per row, with the 95%
-	// confidence interval as error bars.
-	BarChart
+	// DotChart: a dot plot, one line per row with its full name, one
+	// point per strategy with the 95% confidence interval as a bar; a row
+	// headed by a percentile is drawn as a PercentileChart instead.
+	DotChart
 	// RateChart: latency percentiles against the offered rate (the rate=
 	// name key), one line per strategy and percentile.
 	RateChart
+	// PercentileChart: the p50 and p99 of each strategy, one line each,
+	// for rows headed by a percentile (timer lateness).
+	PercentileChart
+	// ScatterChart: the overview's dispatch cost against its wake cost,
+	// one labelled point per strategy.
+	ScatterChart
 )
 
-// timePerUnit is the headline pattern for "time per unit of work".
-const timePerUnit = "sec/*"
+// Headline patterns: "time per unit of work" and "CPU time per unit".
+const (
+	timePerUnit = "sec/*"
+	cpuPerUnit  = "cpu-sec/*"
+)
 
 // groups is the one table of groups and their members, in page order.
 // A benchmark in none of them lands in the "other" group.
@@ -55,14 +69,14 @@ var groups = []Group{
 		Question:   "What does it cost to hand one empty call into a parked runtime and get the signal back? Every workload call pays it once.",
 		Benchmarks: []string{"Handoff"},
 		Headline:   []string{timePerUnit},
-		Chart:      BarChart,
+		Chart:      DotChart,
 	},
 	{
 		ID: "dispatch", Title: "Dispatch",
 		Question:   "What does it cost to start a unit of work and run it once?",
 		Benchmarks: []string{"Spawn", "Chain", "Inject", "Yield"},
 		Headline:   []string{timePerUnit},
-		Chart:      BarChart,
+		Chart:      DotChart,
 		Handoff:    true,
 	},
 	{
@@ -70,7 +84,7 @@ var groups = []Group{
 		Question:   "What does it cost to wake a waiting task, on the same thread, across threads and from outside?",
 		Benchmarks: []string{"PingPong", "WakeExternal", "FanOut"},
 		Headline:   []string{timePerUnit},
-		Chart:      BarChart,
+		Chart:      DotChart,
 		Handoff:    true,
 	},
 	{
@@ -80,15 +94,20 @@ var groups = []Group{
 		// A fire row's time per timer is mostly its horizon divided by its
 		// count, the same for every strategy; its lateness is what differs.
 		Headline: []string{"p99-sec", timePerUnit},
-		Chart:    BarChart,
+		Chart:    DotChart,
 		Handoff:  true,
 	},
 	{
 		ID: "io", Title: "I/O",
-		Question:   "How do dispatch and wake costs show up in real socket I/O?",
+		Question:   "How do dispatch and wake costs show up in real socket I/O? The server's CPU time per unit of work, with its throughput beside it.",
 		Benchmarks: []string{"Echo", "Pump", "HTTP", "Churn"},
-		Headline:   []string{"req/s", "B/s", "conns/s", timePerUnit},
-		Chart:      BarChart,
+		// The client runs in another process on one CPU of its own and is
+		// as often the limit as the server, so throughput separates the
+		// strategies little; the server's own CPU per unit (measured in
+		// the server process alone) is what they spend, and leads.
+		Headline: []string{cpuPerUnit, "req/s", "B/s", "conns/s", timePerUnit},
+		Beside:   []string{"req/s", "B/s", "conns/s"},
+		Chart:    DotChart,
 	},
 	{
 		ID: "latency", Title: "Latency",
@@ -102,7 +121,7 @@ var groups = []Group{
 		Question:   "What does an idle connection cost in memory?",
 		Benchmarks: []string{"Idle"},
 		Headline:   []string{"B/conn", timePerUnit},
-		Chart:      BarChart,
+		Chart:      DotChart,
 	},
 	{
 		ID: "harness", Title: "Harness",
@@ -118,7 +137,7 @@ var otherGroup = Group{
 	ID: "other", Title: "Other",
 	Question: "Benchmarks no group claims yet.",
 	Headline: []string{timePerUnit},
-	Chart:    BarChart,
+	Chart:    DotChart,
 }
 
 // Groups returns the group table followed by the "other" group.
@@ -166,10 +185,24 @@ func (g Group) headlineOf(units []string) string {
 // unitMatches reports whether the tidied unit u satisfies the headline
 // pattern want.
 func unitMatches(want, u string) bool {
-	if want == timePerUnit {
+	switch want {
+	case timePerUnit:
 		return strings.HasPrefix(u, "sec/") && u != "sec/op"
+	case cpuPerUnit:
+		return strings.HasPrefix(u, "cpu-sec/")
 	}
 	return want == u
+}
+
+// besideOf returns the first of the group's Beside units that units has,
+// other than the headline, or "".
+func (g Group) besideOf(units []string, headline string) string {
+	for _, want := range g.Beside {
+		if want != headline && slices.Contains(units, want) {
+			return want
+		}
+	}
+	return ""
 }
 
 // IsTimePerUnit reports whether a tidied unit is a time per unit of

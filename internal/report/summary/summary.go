@@ -33,6 +33,8 @@ type Summary struct {
 	// Tests is how many U tests the verdicts rest on: the family the
 	// Holm-Bonferroni correction covers.
 	Tests int
+	// Overview is the page's opening table (see overview.go).
+	Overview *Overview
 }
 
 // A GroupSummary is one group's table.
@@ -63,6 +65,8 @@ type Row struct {
 	// Headline is the unit that stands for the row ("sec/task", "B/s"),
 	// or "" when the row has none of its group's headline units.
 	Headline string
+	// Beside is the unit shown beside the headline (see Group.Beside), or "".
+	Beside string
 	// Metrics are the row's metrics, headline first, then the others in
 	// order of appearance; the per-call metrics (sec/op, B/op,
 	// allocs/op) are left to benchstat's tables.
@@ -154,6 +158,7 @@ func Summarize(f *raw.File) *Summary {
 		}
 	}
 	s.Tests = decide(s, f.Units)
+	s.Overview = NewOverview(s, known)
 	return s
 }
 
@@ -241,6 +246,7 @@ func (c *collector) group(g Group, known []string, f *raw.File) GroupSummary {
 	for _, id := range c.order[g.ID] {
 		row := c.rows[id]
 		row.Headline = g.headlineOf(c.units[id])
+		row.Beside = g.besideOf(c.units[id], row.Headline)
 		row.PerCall = Metric{Unit: "sec/op", Cells: make([]Cell, len(gs.Strategies))}
 		row.Over = make([][]string, len(gs.Strategies))
 		for i, impl := range gs.Strategies {

@@ -17,7 +17,7 @@ func dumpSummary(s *Summary) string {
 	for _, g := range s.Groups {
 		fmt.Fprintf(&b, "group %s columns=%s\n", g.Group.ID, strings.Join(g.Strategies, ","))
 		for _, r := range g.Rows {
-			fmt.Fprintf(&b, "  row %s cpus=%d base=%s headline=%s verdict=%s p=%.3g\n", r.Name, r.CPUs, r.Base, r.Headline, r.Verdict.Text(g.Strategies), r.Verdict.P)
+			fmt.Fprintf(&b, "  row %s cpus=%d base=%s headline=%s beside=%s verdict=%s leaders=%v next=%d p=%.3g\n", r.Name, r.CPUs, r.Base, r.Headline, r.Beside, r.Verdict.Text(g.Strategies), r.Verdict.Leaders, r.Verdict.Next, r.Verdict.P)
 			for i, why := range r.Over {
 				if len(why) > 0 {
 					fmt.Fprintf(&b, "    over budget: %s: %s\n", g.Strategies[i], strings.Join(why, "; "))
@@ -94,7 +94,7 @@ func TestWinnerWhenSignificant(t *testing.T) {
 	if math.Abs(r.Verdict.Factor-2.5) > 0.01 || r.Verdict.P >= Alpha || s.Tests != 1 {
 		t.Errorf("factor %v p %v after %d tests, want 2.5 and p < %v after 1", r.Verdict.Factor, r.Verdict.P, s.Tests, Alpha)
 	}
-	if got := r.Verdict.Text(g.Strategies); got != "a (2.50×)" {
+	if got := r.Verdict.Text(g.Strategies); got != "a (2.50× over b)" {
 		t.Errorf("verdict text %q", got)
 	}
 }
@@ -118,6 +118,33 @@ func TestWinnerMustBeatEveryStrategy(t *testing.T) {
 	_, r := rowOf(t, Summarize(raw), "Spawn")
 	if r.Verdict.Kind != NoDifference {
 		t.Errorf("verdict %+v, want no difference", r.Verdict)
+	}
+}
+
+func TestLeadingGroupOfTiedVariants(t *testing.T) {
+	// a and b tie (two variants of one strategy), far ahead of c: no
+	// single winner, but the row still shows a and b leading, 93× ahead.
+	raw := reporttest.Parse(t, twoStrategies+
+		reporttest.Results("Spawn/impl=a", "ns/task", reporttest.Spread(100, 10)...)+
+		reporttest.Results("Spawn/impl=b", "ns/task", []float64{99, 101, 100, 102, 98, 103, 97, 100, 101, 99}...)+
+		reporttest.Results("Spawn/impl=c", "ns/task", reporttest.Spread(9300, 10)...))
+	g, r := rowOf(t, Summarize(raw), "Spawn")
+	if r.Verdict.Kind != NoDifference || !r.Verdict.Split() {
+		t.Fatalf("verdict %+v, want no single winner but a split", r.Verdict)
+	}
+	var leaders []string
+	for _, i := range r.Verdict.Leaders {
+		leaders = append(leaders, g.Strategies[i])
+	}
+	slices.Sort(leaders)
+	if !slices.Equal(leaders, []string{"a", "b"}) || g.Strategies[r.Verdict.Next] != "c" {
+		t.Errorf("leaders %v next %d, want a and b ahead of c", leaders, r.Verdict.Next)
+	}
+	if math.Abs(r.Verdict.Margin-93) > 1 || !r.Verdict.Leads(r.Verdict.Best) || r.Verdict.Leads(r.Verdict.Next) {
+		t.Errorf("margin %v, want about 93", r.Verdict.Margin)
+	}
+	if got := r.Verdict.Text(g.Strategies); !strings.HasSuffix(got, "(93.0× over c)") {
+		t.Errorf("verdict text %q, want the margin over c", got)
 	}
 }
 
