@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -78,39 +79,104 @@ func BenchmarkNop(b *testing.B) {
 // written and CQEs counted straight on a ring set up like a port's, so
 // the difference between the two is the Port's own cost (slot-free no-op
 // path, Completion records, bookkeeping) and the difference to the C
-// floor is Go's.
+// floor is Go's. fd=registered enters through the ring's registered index
+// (IORING_REGISTER_RING_FDS, as every port does), fd=plain through its
+// file descriptor, which makes each io_uring_enter look the fd up (fdget)
+// and take a reference: the two side by side are what registering saves.
 func BenchmarkRingNop(b *testing.B) {
-	for _, batch := range nopBatches {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			r, err := newRing(ringWant{sqEntries: defaultEntries, cqEntries: cqPerSQ * defaultEntries,
-				flags: setupSubmitAll | setupCoopTaskrun | setupTaskrunFlag | setupSingleIssuer | setupDeferTaskrun | setupNoSQArray}, nil)
-			if err != nil {
-				b.Skip(err)
-			}
-			defer r.close()
-			ops := 0
-			cpu0 := threadCPU()
-			for b.Loop() {
-				e := r.getSQE()
-				e.opcode = opNop
-				e.userData = udNop | uint64(ops)
-				if ops++; ops%batch == 0 {
-					if _, err := r.enter(uint32(batch), enterGetEvents, false); err != nil {
+	for _, fd := range []string{"registered", "plain"} {
+		for _, batch := range nopBatches {
+			b.Run(fmt.Sprintf("fd=%s/batch=%d", fd, batch), func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				r, err := newRing(ringWant{sqEntries: defaultEntries, cqEntries: cqPerSQ * defaultEntries,
+					flags: setupSubmitAll | setupCoopTaskrun | setupTaskrunFlag | setupSingleIssuer | setupDeferTaskrun | setupNoSQArray}, nil)
+				if err != nil {
+					b.Skip(err)
+				}
+				defer r.close()
+				if r.enterFlags&enterRegisteredRing == 0 {
+					b.Skip("the kernel would not register the ring fd")
+				}
+				if fd == "plain" {
+					up := &rsrcUpdate{offset: uint32(r.enterFD)}
+					if _, err := r.register(unregisterRingFDs, unsafe.Pointer(up), 1); err != nil {
 						b.Fatal(err)
 					}
-					got := 0
-					for tail := r.cqReady(); r.head != tail; r.head++ {
-						got++
-					}
-					r.release()
-					if got != batch {
-						b.Fatalf("%d completions for a batch of %d", got, batch)
+					r.enterFD, r.enterFlags = r.fd, 0
+				}
+				ops := 0
+				cpu0 := threadCPU()
+				for b.Loop() {
+					e := r.getSQE()
+					e.opcode = opNop
+					e.userData = udNop | uint64(ops)
+					if ops++; ops%batch == 0 {
+						if _, err := r.enter(uint32(batch), enterGetEvents, false); err != nil {
+							b.Fatal(err)
+						}
+						got := 0
+						for tail := r.cqReady(); r.head != tail; r.head++ {
+							got++
+						}
+						r.release()
+						if got != batch {
+							b.Fatalf("%d completions for a batch of %d", got, batch)
+						}
 					}
 				}
+				b.ReportMetric(float64(threadCPU()-cpu0)/float64(ops), "cpu-ns/op")
+			})
+		}
+	}
+}
+
+// BenchmarkPostToSelf measures one hop of a chain of self-posts, the
+// loop of Chain and of a same-thread ping-pong: Wait returns the post,
+// whose handler posts the next. post=user goes through the port's ready
+// queue, entering the ring every eventInterval completions; post=kernel
+// (Config.PostKernel) makes every hop a NOP SQE and so an io_uring_enter;
+// the emulated backend always posts in user space.
+func BenchmarkPostToSelf(b *testing.B) {
+	for _, m := range portModes {
+		post := "user"
+		if m.postKernel {
+			post = "kernel"
+		}
+		b.Run(fmt.Sprintf("backend=%s/post=%s", backendKey(m.backend), post), func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			p, err := NewPort(Config{Backend: m.backend, PostKernel: m.postKernel})
+			if errors.Is(err, errors.ErrUnsupported) {
+				b.Skip(err)
 			}
-			b.ReportMetric(float64(threadCPU()-cpu0)/float64(ops), "cpu-ns/op")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			cs := make([]Completion, 128)
+			if err := p.PostTo(p, 0, 0); err != nil {
+				b.Fatal(err)
+			}
+			before := p.Counters()
+			hops := 0
+			b.ReportAllocs()
+			cpu0 := threadCPU()
+			for b.Loop() {
+				n, err := p.Wait(cs, 1)
+				if err != nil || n != 1 {
+					b.Fatalf("Wait: %d, %v", n, err)
+				}
+				if err := p.PostTo(p, cs[0].Token+1, 0); err != nil {
+					b.Fatal(err)
+				}
+				hops++
+			}
+			cpu := threadCPU() - cpu0
+			reap(b, p, cs, 1)
+			after := p.Counters()
+			b.ReportMetric(float64(after.Enters-before.Enters)/float64(hops), "enters/op")
+			b.ReportMetric(float64(cpu)/float64(hops), "cpu-ns/op")
 		})
 	}
 }

@@ -42,10 +42,11 @@
 // On Linux the port is real io_uring, driven through raw system calls
 // (ring ABI in ring_abi_linux.go, no cgo, no ring library): one ring per
 // owner thread, set up SINGLE_ISSUER and DEFER_TASKRUN where the kernel
-// has them, one io_uring_enter per loop turn to submit and reap together,
-// multishot accept, multishot receive into a provided-buffer ring,
-// cancellation by IORING_OP_ASYNC_CANCEL and IORING_OP_TIMEOUT_REMOVE, and
-// IORING_OP_MSG_RING between rings. Where io_uring is unavailable (ENOSYS,
+// has them, at most one io_uring_enter per loop turn to submit and reap
+// together (see "One turn" below), multishot accept, multishot receive
+// into a provided-buffer ring, cancellation by IORING_OP_ASYNC_CANCEL,
+// IORING_OP_MSG_RING between rings, and the ring fd registered with
+// itself (IORING_REGISTER_RING_FDS), so an enter skips the fd lookup. Where io_uring is unavailable (ENOSYS,
 // EPERM from seccomp or kernel.io_uring_disabled, ENOMEM from the
 // locked-memory limit, a kernel too old) the same API runs on an emulated
 // proactor over edge-triggered epoll. The backend is chosen by
@@ -53,6 +54,46 @@
 // [Port.Backend], in the strategy's name (iocp_uring, iocp_emulated, or
 // iocp_style for "either"), in Info().Backend and in every results file.
 // [Probe] reports what this machine's io_uring offers.
+//
+// # One turn
+//
+// Real io_uring runtimes (tokio-uring, monoio, glommio) keep ready tasks in
+// user space and use the ring for I/O, timers and wakes between threads;
+// the io_uring port does the same. One Wait is one loop turn:
+//
+//   - The ready queue (readyqueue_linux.go), a bounded FIFO in user space,
+//     holds what is ready without the kernel: completions the owner posts
+//     to its own port ([Port.PostTo] the port itself), posts other threads
+//     made (taken from the locked cross-thread queue), timers due and
+//     timers cancelled. Wait returns it first, before it looks at the
+//     ring; a self-post is a queue append, with no SQE and no enter.
+//   - The ring is entered at most once per turn while there is work to
+//     return: to submit what handlers queued (operations, MSG_RINGs),
+//     together with reaping (GETEVENTS, without waiting), and otherwise
+//     every eventInterval (61, tokio's event_interval) completions
+//     returned from user space: on a DEFER_TASKRUN ring the kernel posts
+//     I/O completions only inside our enters, so a loop that always has
+//     ready work must still enter now and then. Only with nothing ready
+//     does Wait submit and wait in one enter (ParkThread) or park on the
+//     netpoller.
+//   - Timeouts are a user-space timer heap (internal/timerheap, as in the
+//     emulated backend); the ring holds at most one IORING_OP_TIMEOUT, for
+//     the earliest deadline, armed (or re-armed, with a TIMEOUT_REMOVE of
+//     the old one in the same submission) only when Wait is about to
+//     sleep. Timers fire from the heap by the Monotonic clock, never early;
+//     Cancel takes a timer out of the heap, and its ECANCELED completion
+//     is ready at once.
+//
+// [Config.PostKernel] keeps the purist variant: every self-post is a no-op
+// SQE carrying the token through the kernel, as PostQueuedCompletionStatus
+// is, so each hop of a chain or a same-thread ping-pong costs an
+// io_uring_enter: in BenchmarkPostToSelf a kernel hop takes about fifteen
+// times the CPU of a user-space one, nearly all of it the enter (a no-op
+// submitted and its CQE posted inside it), and a same-thread ping-pong
+// round or a Chain link pays it once per hop. In user space an io_uring
+// self-post costs about what the emulated backend's does, and a chain of
+// them enters the ring once per eventInterval hops. The strategy publishes the choice as its post knob, and
+// names the kernel variant iocp_uring_kernelpost.
 //
 // # Parking
 //
@@ -82,10 +123,11 @@
 //	Handler                       the owner of the host serving its connection
 //
 // Memory lent to the kernel — buffers, timespecs, the eventfd read target —
-// is Go heap referenced from the port's slot table, or mmap'd memory, and
-// stays reachable until its completion is reaped; io_uring user_data holds
-// a slot index, generation and operation kind, or for a no-op (which lends
-// nothing) its token, never a pointer (slot states in slots_linux.go).
+// is Go heap referenced from the port (its slot table, the ring timeout's
+// timespec), or mmap'd memory, and stays reachable until its completion is
+// reaped; io_uring user_data holds a slot index, generation and operation
+// kind, for a no-op (which lends nothing) its token, or the ring timeout's
+// arming generation, never a pointer (slot states in slots_linux.go).
 //
 // # Serving sockets
 //
@@ -121,12 +163,12 @@
 // Options.Loops, each a goroutine locked to its thread and owning one
 // port; it waits for completions and dispatches each by its token's kind.
 // Every workload is completions: spawn is no-ops submitted and handled on
-// completion, chain submits the next no-op from each completion, inject
-// and external wake are Posts from outside threads, yield posts the task
-// to its own port, ping-pong posts between two handlers (MSG_RING between
-// two rings for cross-thread), fan-out is one posted event whose handler
-// posts one completion per waiter, timers are timeout operations cancelled
-// with TIMEOUT_REMOVE (emulated: a timer heap), and serving is the
+// completion, chain posts the next task to its own port from each
+// completion, inject and external wake are Posts from outside threads,
+// yield posts the task to its own port, ping-pong posts between two
+// handlers (MSG_RING between two rings for cross-thread), fan-out is one
+// posted event whose handler posts one completion per waiter, timers are
+// timeout operations (the port's timer heap) and Cancel, and serving is the
 // library's Server over one Host per serving loop, each loop handing its
 // host the completions of kind tkServe. The call boundary, paid once per workload
 // call: the caller queues a job for a loop and posts it a completion
@@ -161,10 +203,10 @@
 //	ring_linux.go             one ring: setup, mmap, the SQ/CQ index protocol, io_uring_enter
 //	probe_linux.go            feature probe, and Probe
 //	bufring_linux.go          the provided-buffer ring
-//	uring_linux.go            the io_uring backend of Port
+//	uring_linux.go            the io_uring backend of Port: the loop turn, self-posts, the timer heap
 //	emulated_linux.go         the epoll backend of Port
 //	park_linux.go             parking an io_uring port on the Go netpoller
-//	readyqueue_linux.go       the bounded FIFO of completions Wait has not returned yet
+//	readyqueue_linux.go       the ready queue: the bounded FIFO of completions Wait returns before the ring
 //	post_linux.go             the cross-thread post queue and its eventfd
 //	unsupported.go            other systems: every entry point reports errors.ErrUnsupported
 //

@@ -167,9 +167,24 @@ func TestProbe(t *testing.T) {
 	t.Log(features)
 }
 
-// TestInfoKnobs: every knob has a value, and the name says the backend.
+// TestInfoKnobs: every knob has a value, the name says the backend, and
+// the post knob says how loops post to themselves.
 func TestInfoKnobs(t *testing.T) {
-	for _, s := range []Strategy{{Backend: Uring}, {Backend: Emulated}} {
+	for _, c := range []struct {
+		s    Strategy
+		name string
+	}{
+		{Strategy{Backend: Uring}, "iocp_uring"},
+		{Strategy{Backend: Uring, PostKernel: true}, "iocp_uring_kernelpost"},
+		{Strategy{Backend: Emulated}, "iocp_emulated"},
+		{Strategy{Backend: Auto}, "iocp_style"},
+		{Strategy{Backend: Auto, PostKernel: true}, "iocp_style_kernelpost"},
+	} {
+		if got := c.s.Name(); got != c.name {
+			t.Errorf("%+v: Name() = %q, want %q", c.s, got, c.name)
+		}
+	}
+	for _, s := range []Strategy{{Backend: Uring}, {Backend: Uring, PostKernel: true}, {Backend: Emulated}} {
 		rt, err := s.Start(iostrat.Options{})
 		if errors.Is(err, errors.ErrUnsupported) {
 			continue
@@ -186,6 +201,9 @@ func TestInfoKnobs(t *testing.T) {
 			if k.Value == "" {
 				t.Errorf("%s: knob %s has no value", s.Name(), k.Key)
 			}
+		}
+		if want := map[bool]string{false: "user", true: "kernel"}[s.PostKernel]; info.Name != s.Name() || info.Knob("post") != want {
+			t.Errorf("%s: Info name %q, post knob %q, want post=%s", s.Name(), info.Name, info.Knob("post"), want)
 		}
 		t.Log(info)
 	}

@@ -239,8 +239,9 @@ func TestRingFDMissesDeferredWork(t *testing.T) {
 // turns, as 200 tasks yielding do: the port's queue of completions not yet
 // returned must stay as large as what is outstanding, not grow with the
 // number of posts. Both ways of posting to oneself are covered: PostTo
-// (the emulated port's ready queue; a no-op SQE on io_uring) and Post (the
-// cross-thread queue, then the port's ready queue, on both backends).
+// (the port's ready queue; with PostKernel a no-op SQE through the ring)
+// and Post (the cross-thread queue, then the port's ready queue, on both
+// backends).
 func TestReadyQueueBounded(t *testing.T) {
 	const outstanding, total = 200, 200_000
 	for _, via := range []string{"PostTo", "Post"} {

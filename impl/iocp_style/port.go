@@ -175,6 +175,15 @@ type Config struct {
 	// Park says how Wait waits when no completion is ready: on the Go
 	// netpoller (the default) or blocked in the kernel.
 	Park Park
+	// PostKernel makes every completion the owner posts to its own port
+	// (PostTo the port itself) a no-op SQE carrying the token through the
+	// ring, as IOCP's PostQueuedCompletionStatus goes through the kernel:
+	// each such hop then costs an io_uring_enter. By default (false) a
+	// self-post goes to the port's user-space ready queue, as io_uring
+	// runtimes keep ready tasks, and the ring carries only I/O, the timer
+	// and posts between threads. The emulated backend always posts in user
+	// space and ignores it.
+	PostKernel bool
 	// Logf receives notable events, such as the fallback to the emulated
 	// backend. nil means none.
 	Logf func(format string, args ...any)
@@ -227,6 +236,7 @@ type Counters struct {
 	EventfdReads  uint64 // eventfd reads (emulated; io_uring's ring reads it itself)
 	EventfdWrites uint64 // eventfd writes made by Post
 	Stale         uint64 // CQEs naming no operation in flight: 0 unless there is a bug
+	RingTimeouts  uint64 // ring timeouts armed for the earliest OpTimeout deadline (io_uring)
 }
 
 // monotonicEpoch pins [Monotonic] to the kernel's CLOCK_MONOTONIC.

@@ -150,16 +150,27 @@ func (p *Port) Post(tok Token, res int32) error {
 }
 
 // PostTo posts a completion to dst, which may be p itself, from p's owner
-// thread: into p's own ring as a no-op carrying the token, into another
-// io_uring port's ring with IORING_OP_MSG_RING (no eventfd, no queue
-// lock), and otherwise through dst's Post. Like Submit it takes effect at
-// p's next Wait at the latest; dst must stay open until then. Owner of p
-// only.
+// thread. To p itself it goes to p's user-space ready queue, returned by
+// the next Wait before anything from the ring (with Config.PostKernel, a
+// no-op SQE carrying the token into p's ring instead); to another
+// io_uring port it goes into that port's ring with IORING_OP_MSG_RING (no
+// eventfd, no queue lock); otherwise through dst's Post. Like Submit it
+// takes effect at p's next Wait at the latest; dst must stay open until
+// then. Owner of p only.
 func (p *Port) PostTo(dst *Port, tok Token, res int32) error {
 	if p.u != nil {
 		return p.u.postTo(p, dst, tok, res)
 	}
 	return p.e.postTo(p, dst, tok, res)
+}
+
+// PostMode says how PostTo reaches the port itself: "user" (the ready
+// queue) or "kernel" (a no-op SQE through the ring, Config.PostKernel).
+func (p *Port) PostMode() string {
+	if p.u != nil && p.u.postKernel {
+		return "kernel"
+	}
+	return "user"
 }
 
 // Counters returns the port's own counts. Owner only.

@@ -20,13 +20,28 @@ import (
 	"iostrat/internal/netfd"
 )
 
-// forEachBackend runs f once per backend, on a goroutine locked to its OS
-// thread (a port belongs to its creating thread), with a fresh port. It
-// checks that closing the port leaves no goroutine, fd or mapping behind.
+// portModes are the ports every port test runs on: io_uring posting to
+// itself in user space (the default), io_uring posting to itself through
+// the kernel (Config.PostKernel), and the emulated backend.
+var portModes = []struct {
+	name       string
+	backend    Backend
+	postKernel bool
+}{
+	{"io_uring", Uring, false},
+	{"io_uring-kernelpost", Uring, true},
+	{"emulated", Emulated, false},
+}
+
+// forEachBackend runs f once per port mode (portModes), on a goroutine
+// locked to its OS thread (a port belongs to its creating thread), with a
+// fresh port. It checks that closing the port leaves no goroutine, fd or
+// mapping behind.
 func forEachBackend(t *testing.T, cfg Config, f func(t *testing.T, p *Port)) {
 	t.Helper()
-	for _, b := range []Backend{Uring, Emulated} {
-		t.Run(b.String(), func(t *testing.T) {
+	for _, m := range portModes {
+		b := m.backend
+		t.Run(m.name, func(t *testing.T) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			ignore := goleak.IgnoreCurrent()
@@ -46,6 +61,7 @@ func forEachBackend(t *testing.T, cfg Config, f func(t *testing.T, p *Port)) {
 			})
 			c := cfg
 			c.Backend = b
+			c.PostKernel = m.postKernel
 			p, err := NewPort(c)
 			if errors.Is(err, errors.ErrUnsupported) {
 				t.Skipf("io_uring unavailable here: %v", err)

@@ -1,8 +1,10 @@
 package iocpstyle
 
 // readyQueue is a FIFO of completions that Wait has not returned yet: the
-// emulated port's results and self-posts, the io_uring port's posts taken
-// from the cross-thread queue. It is a ring buffer whose size is a power of
+// emulated port's results and self-posts; the io_uring port's user-space
+// work, which Wait returns before it looks at the ring — self-posts,
+// posts taken from the cross-thread queue, timers due or cancelled. It is
+// a ring buffer whose size is a power of
 // two and grows by doubling when full, so it holds at most twice the most
 // completions ever outstanding at once, however long the queue never
 // empties. (A slice appended at the tail and cut at the head, reset only

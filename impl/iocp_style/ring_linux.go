@@ -17,8 +17,9 @@ import (
 //
 // Index discipline (the whole protocol between us and the kernel):
 //
-//	SQ: we own sqTail (write SQEs at sqTail&mask, then publish the tail with
-//	    an atomic store, which is a release); the kernel owns the SQ head and
+//	SQ: we own sqTail (write SQEs at sqTail&mask, then publish the tail
+//	    just before io_uring_enter, the only place the kernel reads it
+//	    without SQPOLL, so a plain store suffices); the kernel owns the SQ head and
 //	    advances it as it consumes SQEs, only inside our io_uring_enter, which
 //	    returns how many it took: we track it from that, and load it (an
 //	    atomic load, an acquire) only when the SQ looks full.
@@ -261,7 +262,12 @@ func (r *ring) unsubmitted() uint32 { return r.tail - r.headSeen }
 // may block lets the scheduler hand this thread's P to other goroutines.
 func (r *ring) enter(minComplete uint32, flags uint32, mayBlock bool) (submitted int, err error) {
 	if r.tail != r.published {
-		atomic.StoreUint32(r.sqTail, r.tail)
+		// A plain store: without SQPOLL the kernel reads the SQ tail only
+		// inside io_uring_enter, on this thread, which sees its own
+		// earlier stores in program order; an atomic store (XCHG on
+		// amd64, a full barrier) would add a barrier to every enter for
+		// nothing.
+		*r.sqTail = r.tail
 		r.published = r.tail
 	}
 	toSubmit := r.tail - r.headSeen

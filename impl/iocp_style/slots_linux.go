@@ -46,21 +46,19 @@ const (
 var errTooManyOps = errors.New("iocpstyle: 16M operations in flight")
 
 // slot is one operation in flight. Slots live in fixed-size chunks so
-// their addresses never change: the kernel reads a slot's timespec at
-// submission, and the emulated timer heap points at slots.
+// their addresses never change: the timer heaps point at slots.
 type slot struct {
 	gen       uint32 // generation of the current (or next) operation
 	next      int32  // free list link, -1 at the end
 	state     slotState
 	kind      OpKind
 	multishot bool
-	provided  bool           // receive into a provided buffer
-	anonFD    bool           // read or write of an anonymous-inode fd on a netpoll-parked ring (see park_linux.go)
-	fd        int32          // the op's fd (emulated queues, cancel)
-	token     Token          // the caller's token
-	buf       []byte         // the lent buffer: referenced until the final completion
-	ts        kernelTimespec // OpTimeout's deadline, read by the kernel at submission
-	timer     timerheap.Timer[uint32]
+	provided  bool                    // receive into a provided buffer
+	anonFD    bool                    // read or write of an anonymous-inode fd on a netpoll-parked ring (see park_linux.go)
+	fd        int32                   // the op's fd (emulated queues, cancel)
+	token     Token                   // the caller's token
+	buf       []byte                  // the lent buffer: referenced until the final completion
+	timer     timerheap.Timer[uint32] // OpTimeout's deadline, in the port's timer heap
 }
 
 // slotChunk is the number of slots allocated at once.

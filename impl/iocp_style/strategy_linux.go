@@ -111,6 +111,7 @@ func (rt *strategyRuntime) startLoop(i int, b Backend) (*loop, error) {
 		Buffers:    buffersPerBatch * rt.opts.Batch,
 		BufferSize: rt.opts.ReadBuffer,
 		Park:       ParkNetpoll,
+		PostKernel: rt.strategy.PostKernel,
 		setup:      rt.strategy.setup,
 	}
 	if rt.opts.Park == iostrat.ParkThread {
@@ -180,6 +181,7 @@ func (rt *strategyRuntime) Info() iostrat.Info {
 		{Key: "spawn-window", Value: strconv.Itoa(spawnWindow)},
 		{Key: "park", Value: rt.park()},
 		{Key: "park-wake", Value: rt.parkWake()},
+		{Key: "post", Value: l.port.PostMode()},
 	}
 	if rt.backend == "io_uring" {
 		r := rt.ring
@@ -194,6 +196,7 @@ func (rt *strategyRuntime) Info() iostrat.Info {
 			iostrat.Knob{Key: "cross-thread-wake", Value: rt.crossThreadWake()},
 			iostrat.Knob{Key: "ring-to-ring", Value: ringToRing(l.port)},
 			iostrat.Knob{Key: "sqpoll", Value: "off"},
+			iostrat.Knob{Key: "timers", Value: "4-ary-heap+one-ring-timeout"},
 		)
 	} else {
 		why := "not used (emulated backend chosen)"

@@ -141,8 +141,10 @@ func (l *loop) onSpawn(i uint64) {
 	}
 }
 
-// Chain runs depth no-ops one after the other: each completion submits
-// the next.
+// Chain runs depth tasks one after the other: each task's handler posts
+// the next to its own port (PostTo itself: the ready queue, or with
+// PostKernel a no-op through the ring), so a link costs one post and one
+// completion.
 func (rt *strategyRuntime) Chain(depth int) (int, error) {
 	if err := rt.life.Check(); err != nil {
 		return 0, err
@@ -153,7 +155,7 @@ func (rt *strategyRuntime) Chain(depth int) (int, error) {
 			l.finish()
 			return
 		}
-		l.submit(Op{Kind: OpNop, Token: tok(tkChain, 1)})
+		l.postTo(l, tok(tkChain, 1), 0)
 	})
 	if err != nil {
 		return 0, err
@@ -168,7 +170,7 @@ func (l *loop) onChain(k uint64) {
 		l.finish()
 		return
 	}
-	l.submit(Op{Kind: OpNop, Token: tok(tkChain, k+1)})
+	l.postTo(l, tok(tkChain, k+1), 0)
 }
 
 // Inject has its producers post the tasks from their own OS threads with
@@ -217,9 +219,9 @@ func (l *loop) onInject(i uint64) {
 }
 
 // Yield deals its tasks round-robin over the loops; a task yields by
-// posting itself to its own port (on io_uring a no-op carrying its token
-// into its own ring), so it runs again when that completion comes round,
-// behind every completion already queued there.
+// posting itself to its own port (the ready queue; with PostKernel a
+// no-op carrying its token into its own ring), so it runs again when that
+// completion comes round, behind every completion already queued there.
 func (rt *strategyRuntime) Yield(tasks, yields int) (uint64, error) {
 	if err := rt.life.Check(); err != nil {
 		return 0, err
@@ -267,7 +269,8 @@ func (l *loop) onYield(t uint64) {
 }
 
 // PingPong bounces a posted completion between two handlers. Same thread:
-// both on loop 0, each post a no-op into its own ring. Cross thread: A on
+// both on loop 0, each post a self-post (the ready queue; with PostKernel
+// a no-op into its own ring). Cross thread: A on
 // loop 0, B on another loop, each post a MSG_RING into the other's ring
 // (or the other's Post where the kernel lacks MSG_RING). The B side keeps
 // no state: the token says where to answer and the result carries the
@@ -477,10 +480,10 @@ func (l *loop) onFanAck() {
 }
 
 // Timers arms spec.Count timeout operations on loop 0, each with the
-// absolute deadline "now plus its delay" taken as it is armed
-// (IORING_OP_TIMEOUT with IORING_TIMEOUT_ABS; emulated: the timer heap),
-// then cancels those spec.CancelEvery selects (IORING_OP_TIMEOUT_REMOVE).
-// A cancel that loses the race leaves its timer fired: the timer completes
+// absolute deadline "now plus its delay" taken as it is armed (both
+// backends keep them in a timer heap; io_uring arms one ring timeout for
+// the earliest), then cancels those spec.CancelEvery selects. A cancel
+// that loses the race leaves its timer fired: the timer completes
 // normally.
 func (rt *strategyRuntime) Timers(spec iostrat.TimerSpec) (iostrat.TimerResult, error) {
 	if err := rt.life.Check(); err != nil {

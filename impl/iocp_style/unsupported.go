@@ -31,6 +31,7 @@ func (*Port) Backend() string                     { return "" }
 func (*Port) FallbackReason() string              { return "" }
 func (*Port) Features() string                    { return "" }
 func (*Port) Park() Park                          { return ParkThread }
+func (*Port) PostMode() string                    { return "" }
 func (*Port) Submit(Op) (OpID, error)             { return 0, errNeedsLinux }
 func (*Port) Cancel(OpID) error                   { return errNeedsLinux }
 func (*Port) Wait([]Completion, int) (int, error) { return 0, errNeedsLinux }

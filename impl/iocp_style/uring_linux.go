@@ -10,6 +10,7 @@ import (
 
 	"iostrat/internal/netfd"
 	"iostrat/internal/netpark"
+	"iostrat/internal/timerheap"
 )
 
 // user_data layout. The top byte says what a CQE is; the rest never holds
@@ -17,10 +18,11 @@ import (
 //
 //	kind      bits 56-63   bits 0-55
 //	udOp      1            the OpID: slot generation, OpKind, slot index (see slots_linux.go)
-//	udPosted  2            the posted token (MSG_RING, or a NOP posted to ourselves)
+//	udPosted  2            the posted token (MSG_RING, or with PostKernel a NOP posted to ourselves)
 //	udWake    3            0: the eventfd read armed for cross-thread posts
 //	udAux     4            0: a cancel or MSG_RING whose success CQE is skipped; only failures arrive
 //	udNop     5            the no-op's token: a no-op lends no memory, so it needs no slot
+//	udTimer   6            the ring timeout's arming generation (see armTimer)
 const (
 	udShift  = 56
 	udOp     = 1 << udShift
@@ -28,6 +30,7 @@ const (
 	udWake   = 3 << udShift
 	udAux    = 4 << udShift
 	udNop    = 5 << udShift
+	udTimer  = 6 << udShift
 
 	udKindMask = ^uint64(1<<udShift - 1)
 )
@@ -37,9 +40,36 @@ const (
 // thread) by the owner.
 var errWrongThread = errors.New("iocpstyle: io_uring_enter from a thread other than the port's owner: call Submit, Wait and Close on the goroutine that created the port, locked to its OS thread")
 
+// eventInterval bounds how many completions Wait returns from user space
+// (the ready queue, timers due) before it enters the ring again, as
+// tokio's event_interval (61 ticks) bounds the tasks it polls between
+// looks at the I/O driver. While ready work remains, Wait enters only to
+// submit what handlers queued; a loop whose handlers keep posting to
+// themselves and submit nothing would otherwise never enter, and on a
+// DEFER_TASKRUN ring the kernel posts I/O completions only inside our
+// enters: every eventInterval completions an enter without waiting
+// (GETEVENTS) lets them in. A same-thread ping-pong round is two
+// completions, so it costs 2/eventInterval enters.
+const eventInterval = 61
+
 // uringPort is the io_uring backend: operations become SQEs, completions
 // come from the CQ. It is used by its owner thread only; other threads
 // reach it through crossThread.
+//
+// What the ring carries, and what it does not:
+//
+//	work                          path
+//	I/O operations, OpNop         SQE -> CQE (kernel)
+//	PostTo the port itself        ready queue (user space); with PostKernel a NOP SQE
+//	PostTo another io_uring port  IORING_OP_MSG_RING into its ring
+//	Post from any thread          crossThread: locked queue and eventfd, then ready queue
+//	OpTimeout                     timer heap (user space); ONE ring timeout, armed for the
+//	                                earliest deadline only when Wait is about to sleep
+//
+// One turn (one Wait) enters the ring at most once while it has work to
+// return: to submit what was queued, or every eventInterval completions to
+// let the kernel post deferred I/O completions. With nothing ready it
+// enters to submit and wait (ParkThread) or parks on the netpoller.
 type uringPort struct {
 	r     ring // embedded: the hot path touches one object, not two
 	feat  ringFeatures
@@ -50,6 +80,18 @@ type uringPort struct {
 	wakeBuf   *[8]byte // target of the eventfd read kept armed in the ring
 	wakeArmed bool
 	nops      uint32 // no-ops (each posts a CQE inline) queued since the last enter
+
+	postKernel bool // Config.PostKernel: a self-post is a NOP SQE, not a ready-queue entry
+	sinceEnter int  // completions returned since the last enter (see eventInterval)
+
+	// Timeouts live in a heap of slots; the ring holds at most one
+	// IORING_OP_TIMEOUT, for the earliest deadline, armed when Wait is
+	// about to sleep (see armTimer).
+	timers    timerheap.Heap[uint32] // pending OpTimeouts by deadline; Value is the slot index
+	timerTS   *kernelTimespec        // the ring timeout's deadline: heap memory, read by the kernel when it consumes the SQE
+	timerWhen int64                  // deadline of the armed ring timeout; 0: none armed
+	timerGen  uint64                 // arming generation of the ring timeout, in its user_data
+	timerTail uint32                 // SQ index after the ring timeout's SQE: consumed once headSeen reaches it
 
 	deferTaskrun bool // the ring is DEFER_TASKRUN: CQEs appear only during our enters
 	drained      bool // the last reap emptied the CQ as of its tail
@@ -81,7 +123,8 @@ func newUringPort(cfg Config, x *crossThread) (*uringPort, error) {
 	if err != nil {
 		return nil, &unavailableError{err}
 	}
-	u := &uringPort{r: *r, slots: newSlotTable(), x: x, wakeBuf: new([8]byte), ownerTID: unix.Gettid()}
+	u := &uringPort{r: *r, slots: newSlotTable(), x: x, wakeBuf: new([8]byte), ownerTID: unix.Gettid(),
+		postKernel: cfg.PostKernel, timerTS: new(kernelTimespec)}
 	u.deferTaskrun = r.setupFlags&setupDeferTaskrun != 0
 	if u.feat, err = probeRing(&u.r); err != nil {
 		u.r.close()
@@ -159,6 +202,7 @@ func (u *uringPort) enter(wait uint32, getEvents bool) error {
 		mayBlock := wait > u.nops
 		_, err := u.r.enter(wait, flags, mayBlock)
 		u.nops = 0
+		u.sinceEnter = 0
 		u.drained = false // completions may have been posted during the enter
 		u.cnt.Enters++
 		if mayBlock {
@@ -222,7 +266,9 @@ func (u *uringPort) submit(op *Op) (OpID, error) {
 		} else if op.Multishot {
 			return 0, ErrNoBuffers
 		}
-	case OpNop, OpAccept, OpSend, OpRead, OpWrite, OpTimeout, OpClose, OpShutdown:
+	case OpTimeout:
+		return u.addTimer(op)
+	case OpNop, OpAccept, OpSend, OpRead, OpWrite, OpClose, OpShutdown:
 	default:
 		return 0, fmt.Errorf("iocpstyle: unknown operation %d", op.Kind)
 	}
@@ -274,19 +320,6 @@ func (u *uringPort) submit(op *Op) (OpID, error) {
 		s.anonFD = u.parker != nil && anonInode(op.FD)
 		e.off = ^uint64(0) // the current position: streams, pipes, eventfds
 		setBuf(e, op.Buf)
-	case OpTimeout:
-		deadline := op.Deadline
-		if deadline == 0 {
-			deadline = Monotonic() + int64(op.Timeout)
-		}
-		s.ts = kernelTimespec{sec: deadline / 1e9, nsec: deadline % 1e9}
-		e.opcode = opTimeout
-		// Safety: s is in a slot chunk, heap memory whose address never
-		// changes and which the slot table keeps alive; the kernel copies
-		// the timespec when it consumes the SQE.
-		e.addr = uint64(uintptr(unsafe.Pointer(&s.ts)))
-		e.len = 1
-		e.opFlags = timeoutAbs
 	case OpClose:
 		e.opcode = opClose
 	case OpShutdown:
@@ -314,13 +347,20 @@ func (u *uringPort) cancel(id OpID) error {
 	return u.cancelOp(id)
 }
 
-// cancelOp sends the cancel for operation id: TIMEOUT_REMOVE for a
-// timeout, ASYNC_CANCEL otherwise. The operation then completes with
-// ECANCELED, or normally if it won the race.
+// cancelOp cancels operation id: a timeout leaves the heap and its
+// ECANCELED completion goes to the ready queue at once; any other
+// operation gets an ASYNC_CANCEL and then completes with ECANCELED, or
+// normally if it won the race.
 func (u *uringPort) cancelOp(id OpID) error {
-	_, s := u.slots.lookup(id)
+	i, s := u.slots.lookup(id)
 	if s == nil {
 		return ErrNotFound
+	}
+	if s.kind == OpTimeout {
+		u.timers.Remove(&s.timer)
+		u.ready.push(Completion{Token: s.token, Err: ErrCanceled})
+		u.slots.release(i, s)
+		return nil
 	}
 	if s.state == slotCancelling {
 		return nil
@@ -330,9 +370,6 @@ func (u *uringPort) cancelOp(id OpID) error {
 		return err
 	}
 	e.opcode = opAsyncCancel
-	if s.kind == OpTimeout {
-		e.opcode = opTimeoutRemove
-	}
 	e.addr = udOp | uint64(id)
 	e.flags = sqeCQESkipSuccess
 	e.userData = udAux
@@ -340,9 +377,16 @@ func (u *uringPort) cancelOp(id OpID) error {
 	return nil
 }
 
-// postTo posts a completion to dst from this port's owner thread: into
-// this ring with a NOP carrying the token, into another ring with
-// IORING_OP_MSG_RING, else through dst's cross-thread queue.
+// postTo posts a completion to dst from this port's owner thread: to
+// this port through the ready queue (PostKernel: a NOP carrying the token
+// into this ring), into another ring with IORING_OP_MSG_RING, else
+// through dst's cross-thread queue.
+//
+// A self-post in user space is a queue append, returned by the next Wait
+// with no system call. Through the kernel it is an SQE that the next Wait
+// must submit, so a chain of self-posts enters the ring once per hop: a
+// hop then costs an io_uring_enter (a NOP submitted and its CQE posted
+// inside it) instead of an append (BenchmarkPostToSelf measures both).
 func (u *uringPort) postTo(self, dst *Port, tok Token, res int32) error {
 	if u.closed {
 		return ErrClosed
@@ -352,6 +396,9 @@ func (u *uringPort) postTo(self, dst *Port, tok Token, res int32) error {
 	}
 	var target int = -1
 	switch {
+	case dst == self && !u.postKernel:
+		u.ready.push(Completion{Token: tok, Result: int(res), Posted: true})
+		return nil
 	case dst == self && (res == 0 || u.feat.injectResult):
 		e, err := u.sqe()
 		if err != nil {
@@ -412,32 +459,53 @@ func (u *uringPort) wait(cs []Completion, atLeast int) (int, error) {
 		u.auxErr = nil
 		return 0, err
 	}
-	n := u.takeReady(cs)
+	n := 0
 	entered := false
 	for {
+		// User space first: timers due, posts from other threads (a
+		// netpoll-parked port reads no eventfd), the ready queue.
+		if u.timers.Len() > 0 {
+			u.fireTimers(len(cs) - n)
+		}
+		if u.parker != nil {
+			u.takePostsDirect()
+		}
+		n += u.takeReady(cs[n:])
 		// With DEFER_TASKRUN the kernel posts completions only inside our
 		// own io_uring_enter, so a CQ drained after the last enter is
 		// still empty: skip reading its tail (memory the kernel wrote,
 		// a cache miss) until we enter again.
-		if !(u.drained && u.deferTaskrun) || entered {
+		if n < len(cs) && (!(u.drained && u.deferTaskrun) || entered) {
 			n += u.reap(cs[n:])
 		}
-		if u.parker != nil {
-			u.takePostsDirect()
-			n += u.takeReady(cs[n:])
-		}
 		needSubmit := u.r.unsubmitted() > 0
-		if n >= atLeast && (entered || (!needSubmit && !u.r.needsEnter())) {
-			break
+		if n >= atLeast {
+			// Enough to return. Enter only to submit what is queued, or,
+			// every eventInterval completions, to let deferred completions
+			// in; with nothing at all (atLeast 0), when the kernel says it
+			// holds some.
+			skip := !needSubmit && u.sinceEnter+n < eventInterval
+			if n == 0 {
+				skip = !needSubmit && !u.r.needsEnter()
+			}
+			if entered || skip {
+				break
+			}
+			if err := u.enter(0, n < len(cs)); err != nil {
+				u.cnt.Completed += uint64(n)
+				return n, err
+			}
+			entered = true
+			continue
 		}
-		if entered && n == len(cs) {
-			break
+		// Too little ready: Wait will sleep, so the ring must hold a
+		// timeout for the earliest timer.
+		if u.timers.Len() > 0 {
+			u.armTimer()
 		}
-		var want uint32
-		if n < atLeast {
-			want = uint32(atLeast - n)
-		}
-		if want > 0 && u.parker != nil {
+		needSubmit = u.r.unsubmitted() > 0
+		want := uint32(atLeast - n)
+		if u.parker != nil {
 			if entered || (!needSubmit && !u.r.needsEnter()) {
 				// Nothing to submit, no deferred work, CQ reaped: nothing
 				// yet. (An enter now would find nothing either.)
@@ -450,22 +518,113 @@ func (u *uringPort) wait(cs []Completion, atLeast int) (int, error) {
 			}
 			want = 0 // submit and look without blocking; park if still short
 		}
-		if err := u.enter(want, n < len(cs)); err != nil {
+		if err := u.enter(want, true); err != nil {
 			u.cnt.Completed += uint64(n)
 			return n, err
 		}
 		entered = true
 	}
+	u.sinceEnter += n
 	u.cnt.Completed += uint64(n)
 	return n, nil
 }
 
-// takeReady moves posted completions taken from the cross-thread queue
-// into cs.
+// takeReady moves completions from the ready queue (self-posts, posts
+// taken from the cross-thread queue, timers fired or cancelled) into cs.
 func (u *uringPort) takeReady(cs []Completion) int {
 	k := u.ready.pop(cs)
-	u.cnt.Posted += uint64(k)
+	for i := range cs[:k] {
+		if cs[i].Posted {
+			u.cnt.Posted++
+		}
+	}
 	return k
+}
+
+// addTimer puts an OpTimeout in the timer heap. It takes a slot, as every
+// operation does, so OpIDs and Cancel work as for the others, but lends
+// the kernel nothing.
+func (u *uringPort) addTimer(op *Op) (OpID, error) {
+	i, s := u.slots.alloc()
+	if s == nil {
+		return 0, errTooManyOps
+	}
+	s.kind, s.token = OpTimeout, op.Token
+	s.timer.When = op.Deadline
+	if s.timer.When == 0 {
+		s.timer.When = Monotonic() + int64(op.Timeout)
+	}
+	s.timer.Value = i
+	u.timers.Push(&s.timer)
+	u.cnt.Submitted++
+	return s.id(i), nil
+}
+
+// fireTimers moves up to limit timers whose deadline has passed on the
+// Monotonic clock (never behind the kernel's, so never early) from the
+// heap to the ready queue, earliest first. The rest wait for the next
+// turn: a burst of expiries is handed out a batch per turn.
+func (u *uringPort) fireTimers(limit int) {
+	now := Monotonic()
+	for ; limit > 0; limit-- {
+		t := u.timers.PopDue(now)
+		if t == nil {
+			return
+		}
+		i := t.Value
+		s := u.slots.at(i)
+		u.ready.push(Completion{Token: s.token})
+		u.slots.release(i, s)
+	}
+}
+
+// armTimer makes the ring's one timeout match the earliest pending
+// deadline before Wait sleeps: an IORING_OP_TIMEOUT (absolute, on
+// CLOCK_MONOTONIC) when none is armed; when the earliest deadline has
+// changed, a TIMEOUT_REMOVE of the armed one and a new timeout in the
+// same submission, or, if the armed timeout's SQE has not reached the
+// kernel yet, its timespec rewritten in place. A timeout left armed for a
+// deadline cancelled since only wakes Wait early, to re-arm: timers fire
+// by the heap, never by the ring timeout, so none fires early. However
+// many timers are pending, the kernel holds one.
+func (u *uringPort) armTimer() {
+	t := u.timers.Peek()
+	if t == nil || t.When == u.timerWhen {
+		return
+	}
+	ts := kernelTimespec{sec: t.When / 1e9, nsec: t.When % 1e9}
+	if u.timerWhen != 0 && int32(u.r.headSeen-u.timerTail) < 0 {
+		*u.timerTS = ts // not consumed yet: the kernel reads it when it is
+		u.timerWhen = t.When
+		return
+	}
+	if u.timerWhen != 0 {
+		e, err := u.sqe()
+		if err != nil {
+			return // the enter that follows fails the same way and says so
+		}
+		e.opcode = opTimeoutRemove
+		e.addr = udTimer | u.timerGen&^udKindMask
+		e.flags = sqeCQESkipSuccess
+		e.userData = udAux
+		u.timerWhen = 0
+	}
+	e, err := u.sqe()
+	if err != nil {
+		return
+	}
+	u.timerGen++
+	*u.timerTS = ts
+	e.opcode = opTimeout
+	// Safety: timerTS is heap memory the port holds for its life; the
+	// kernel copies the timespec when it consumes the SQE.
+	e.addr = uint64(uintptr(unsafe.Pointer(u.timerTS)))
+	e.len = 1
+	e.opFlags = timeoutAbs
+	e.userData = udTimer | u.timerGen&^udKindMask
+	u.timerWhen = t.When
+	u.timerTail = u.r.tail
+	u.cnt.RingTimeouts++
 }
 
 // reap turns ready CQEs into completions in cs and returns how many.
@@ -489,6 +648,12 @@ func (u *uringPort) reap(cs []Completion) int {
 			cs[n] = Completion{Token: Token(ud &^ udKindMask), Result: int(res), Posted: true}
 			u.cnt.Posted++
 			n++
+		case udTimer:
+			// The ring timeout expired (or was removed): the next turn
+			// fires what is due. A CQE of an older arming says nothing.
+			if ud&^udKindMask == u.timerGen&^udKindMask {
+				u.timerWhen = 0
+			}
 		case udWake:
 			// The ring consumed the eventfd: re-arm the signal, re-arm
 			// the read, then take the posts (in that order, see
@@ -568,11 +733,17 @@ func (u *uringPort) close() error {
 		return nil
 	}
 	u.closed = true
-	if u.slots.busy > 0 || u.wakeArmed {
+	for u.timers.Len() > 0 {
+		// Pending timeouts lend the kernel nothing: drop them.
+		t := u.timers.Peek()
+		u.timers.Remove(t)
+		u.slots.release(t.Value, u.slots.at(t.Value))
+	}
+	if u.slots.busy > 0 || u.wakeArmed || u.timerWhen != 0 {
 		u.cancelAll()
 	}
 	var scratch [64]Completion
-	for u.slots.busy > 0 || u.wakeArmed {
+	for u.slots.busy > 0 || u.wakeArmed || u.timerWhen != 0 {
 		if err := u.enter(1, true); err != nil {
 			break // the ring is unusable; closing its fd cancels the rest
 		}
@@ -622,5 +793,13 @@ func (u *uringPort) cancelAll() {
 		e.addr = udWake
 		e.flags = sqeCQESkipSuccess
 		e.userData = udAux
+	}
+	if u.timerWhen != 0 {
+		if e, err := u.sqe(); err == nil {
+			e.opcode = opTimeoutRemove
+			e.addr = udTimer | u.timerGen&^udKindMask
+			e.flags = sqeCQESkipSuccess
+			e.userData = udAux
+		}
 	}
 }
