@@ -14,9 +14,12 @@ import (
 )
 
 // forEachStrategy runs f once per registered strategy as the sub-benchmark
-// impl=<name>, so `benchstat -col /impl` puts strategies side by side.
+// impl=<name>, so `benchstat -col /impl` puts strategies side by side; the
+// dispatch, wake and timer workloads that call it also run the registry's
+// dispatch variants (a strategy with a hand-on knob turned, such as
+// iocp_uring_kernelpost) as columns of their own.
 func forEachStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
-	for _, s := range strategyOrder(b.Name(), strategies.All()) {
+	for _, s := range strategyOrder(b.Name(), append(strategies.All(), strategies.DispatchVariants()...)) {
 		b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
 	}
 }

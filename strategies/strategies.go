@@ -40,9 +40,34 @@ func IOVariants() []iostrat.Strategy {
 	}
 }
 
-// Benchmarked returns every strategy some benchmark runs: All, then
-// IOVariants.
-func Benchmarked() []iostrat.Strategy { return append(All(), IOVariants()...) }
+// DispatchVariants returns extra columns for the dispatch, wake and timer
+// benchmarks only: a strategy with a knob that changes how work is handed
+// on inside it. iocp_uring_kernelpost sends every completion a ring posts
+// to itself through the kernel (a no-op SQE and an io_uring_enter), where
+// iocp_uring appends it to a queue in user space; side by side, the two
+// columns price the kernel round trip per hop.
+func DispatchVariants() []iostrat.Strategy {
+	return []iostrat.Strategy{
+		iocpstyle.Strategy{Backend: iocpstyle.Uring, PostKernel: true},
+	}
+}
+
+// Benchmarked returns every strategy some benchmark runs, in column
+// order: All, with each variant right after the strategy it varies (a
+// variant's name is its base's name plus a suffix).
+func Benchmarked() []iostrat.Strategy {
+	variants := append(IOVariants(), DispatchVariants()...)
+	var out []iostrat.Strategy
+	for _, s := range All() {
+		out = append(out, s)
+		for _, v := range variants {
+			if strings.HasPrefix(v.Name(), s.Name()+"_") {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
 
 // aliases are names accepted on the command line that are not benchmark
 // columns (for example a strategy that picks its backend at Start).

@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,5 +71,30 @@ func TestIOURingIsOneLine(t *testing.T) {
 	got := IOURing()
 	if got == "" || strings.Contains(got, "\n") {
 		t.Errorf("IOURing() = %q, want one non-empty line", got)
+	}
+}
+
+func TestVariantsSitBesideTheirBase(t *testing.T) {
+	var names []string
+	for _, s := range Benchmarked() {
+		names = append(names, s.Name())
+	}
+	// baseOf is the strategy in All that name varies, or name itself.
+	baseOf := func(name string) string {
+		for _, s := range All() {
+			if strings.HasPrefix(name, s.Name()+"_") {
+				return s.Name()
+			}
+		}
+		return name
+	}
+	if len(names) != len(All())+len(IOVariants())+len(DispatchVariants()) {
+		t.Fatalf("Benchmarked() = %v: a variant has no base in All()", names)
+	}
+	for _, v := range append(IOVariants(), DispatchVariants()...) {
+		i := slices.Index(names, v.Name())
+		if i < 1 || baseOf(names[i-1]) != baseOf(v.Name()) {
+			t.Errorf("variant %s is not right after its base or a sibling in %v", v.Name(), names)
+		}
 	}
 }
