@@ -28,7 +28,7 @@ func forEachStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
 // the registry's I/O variants (a strategy with a socket-only knob turned,
 // such as edge-triggered readiness) as columns of their own.
 func forEachIOStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
-	for _, s := range strategyOrder(b.Name(), strategies.Benchmarked()) {
+	for _, s := range strategyOrder(b.Name(), append(strategies.All(), strategies.IOVariants()...)) {
 		b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
 	}
 }
