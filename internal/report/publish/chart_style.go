@@ -102,7 +102,7 @@ func (invertedPyramidGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg
 // Chart geometry.
 const (
 	chartWidth     = 24 * vg.Centimeter
-	legendWidth    = 4.2 * vg.Centimeter
+	legendWidth    = 5.4 * vg.Centimeter
 	rowBand        = 0.3 * vg.Centimeter // height per strategy in a dot plot row
 	minRowHeight   = 0.9 * vg.Centimeter
 	chartFurniture = 3.2 * vg.Centimeter // title, axis and padding around the rows
