@@ -16,10 +16,7 @@ func (rt *strategyRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.S
 	if err != nil {
 		return nil, closedErr(err)
 	}
-	if err := rt.life.Add(s); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return rt.life.Register(s) // closed meanwhile: Register closed s
 }
 
 // protocolCallbacks runs one sans-I/O handler per connection: input goes

@@ -27,7 +27,7 @@ func (rt *strategyRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.S
 	for i, lp := range rt.loops {
 		execs[i] = lp.e
 	}
-	srv, err := NewServer(execs, ln, func() Handler { return session{p.NewHandler()} }, ServerConfig{
+	srv, err := NewServer(execs, ln, func() Handler { return lifecycle.Session{H: p.NewHandler()} }, ServerConfig{
 		ReadBuffer:   rt.opts.ReadBuffer,
 		HighWater:    rt.opts.HighWater,
 		DrainTimeout: iostrat.DrainTimeout,
@@ -38,33 +38,5 @@ func (rt *strategyRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.S
 	} else if err != nil {
 		return nil, err
 	}
-	s := &service{Server: srv, life: &rt.life}
-	if err := rt.life.Add(s); err != nil { // closed meanwhile: Add closed s
-		return nil, err
-	}
-	return s, nil
+	return rt.life.Register(srv) // closed meanwhile: Register closed srv
 }
-
-// service is a Server that leaves the runtime's service set when closed.
-type service struct {
-	*Server
-	life *lifecycle.Lifecycle
-}
-
-var _ iostrat.Service = (*service)(nil)
-
-func (s *service) Close() error {
-	err := s.Server.Close()
-	s.life.Remove(s)
-	return err
-}
-
-// session adapts an iostrat.Handler to a [Handler].
-type session struct{ h iostrat.Handler }
-
-func (s session) Handle(in, out []byte) ([]byte, bool) {
-	res, action := s.h.Handle(in, out)
-	return res, action == iostrat.CloseAfterWrite
-}
-
-func (s session) Close() { s.h.Close() }

@@ -30,7 +30,7 @@ func TestServeBackpressure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
-	s := svc.(*service).Server
+	s := svc.(interface{ Unwrap() iostrat.Service }).Unwrap().(*Server)
 	if s.cfg.HighWater != highWater || len(s.shares[0].readBuf) != readBuf {
 		t.Fatalf("Server high water %d, read buffer %d; want Options' %d, %d", s.cfg.HighWater, len(s.shares[0].readBuf), highWater, readBuf)
 	}

@@ -30,7 +30,7 @@ func (rt *strategyRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.S
 		return nil, iostrat.ErrClosed
 	}
 	name := rt.strategy.Name()
-	srv, err := NewServer(ln, rt.hosts, func() Handler { return session{p.NewHandler()} }, ServerConfig{
+	srv, err := NewServer(ln, rt.hosts, func() Handler { return lifecycle.Session{H: p.NewHandler()} }, ServerConfig{
 		ReadBuffer:   rt.opts.ReadBuffer,
 		HighWater:    rt.opts.HighWater,
 		DrainTimeout: iostrat.DrainTimeout,
@@ -89,13 +89,3 @@ func closedError(err error) error {
 	}
 	return err
 }
-
-// session adapts an iostrat.Handler to a [Handler].
-type session struct{ h iostrat.Handler }
-
-func (s session) Handle(in, out []byte) ([]byte, bool) {
-	res, action := s.h.Handle(in, out)
-	return res, action == iostrat.CloseAfterWrite
-}
-
-func (s session) Close() { s.h.Close() }

@@ -14,7 +14,7 @@ func (rt *strategyRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.S
 		ln.Close()
 		return nil, err
 	}
-	srv, err := NewServer(ln, func(net.Addr) Handler { return session{p.NewHandler()} }, ServerConfig{
+	srv, err := NewServer(ln, func(net.Addr) Handler { return lifecycle.Session{H: p.NewHandler()} }, ServerConfig{
 		ReadBuffer:   rt.opts.ReadBuffer,
 		DrainTimeout: iostrat.DrainTimeout,
 		Counters:     &rt.count,
@@ -22,33 +22,5 @@ func (rt *strategyRuntime) Serve(ln net.Listener, p iostrat.Protocol) (iostrat.S
 	if err != nil {
 		return nil, err
 	}
-	s := &service{Server: srv, life: &rt.life}
-	if err := rt.life.Add(s); err != nil { // closed meanwhile: Add closed s
-		return nil, err
-	}
-	return s, nil
+	return rt.life.Register(srv) // closed meanwhile: Register closed srv
 }
-
-// service is a Server that leaves the runtime's service set when closed.
-type service struct {
-	*Server
-	life *lifecycle.Lifecycle
-}
-
-var _ iostrat.Service = (*service)(nil)
-
-func (s *service) Close() error {
-	err := s.Server.Close()
-	s.life.Remove(s)
-	return err
-}
-
-// session adapts an iostrat.Handler to a [Handler].
-type session struct{ h iostrat.Handler }
-
-func (s session) Handle(in, out []byte) ([]byte, bool) {
-	res, action := s.h.Handle(in, out)
-	return res, action == iostrat.CloseAfterWrite
-}
-
-func (s session) Close() { s.h.Close() }

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"errors"
+	"net"
 	"sync"
 	"testing"
 
@@ -77,5 +78,58 @@ func TestAddRacesClose(t *testing.T) {
 		if s.closes != 1 {
 			t.Errorf("service %d closed %d times, want 1", i, s.closes)
 		}
+	}
+}
+
+type fakeServer struct{ closes int }
+
+func (f *fakeServer) Addr() net.Addr { return &net.TCPAddr{} }
+func (f *fakeServer) Conns() int     { return 0 }
+func (f *fakeServer) Close() error   { f.closes++; return nil }
+
+func TestRegister(t *testing.T) {
+	var l Lifecycle
+	a, b := &fakeServer{}, &fakeServer{}
+	sa, err := l.Register(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Register(b); err != nil {
+		t.Fatal(err)
+	}
+	sa.Close() // its user closes a: it leaves the set
+	if err := l.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+	if a.closes != 1 || b.closes != 1 {
+		t.Errorf("closes a=%d b=%d, want 1 each (a by its user, b by the runtime)", a.closes, b.closes)
+	}
+	late := &fakeServer{}
+	if _, err := l.Register(late); !errors.Is(err, iostrat.ErrClosed) || late.closes != 1 {
+		t.Errorf("Register after Close = %v with %d closes, want ErrClosed and the server closed", err, late.closes)
+	}
+}
+
+type action struct {
+	a      iostrat.Action
+	closed bool
+}
+
+func (h *action) Handle(in, out []byte) ([]byte, iostrat.Action) { return append(out, in...), h.a }
+func (h *action) Close()                                         { h.closed = true }
+
+func TestSession(t *testing.T) {
+	h := &action{a: iostrat.CloseAfterWrite}
+	res, closeAfter := Session{h}.Handle([]byte("hi"), nil)
+	if string(res) != "hi" || !closeAfter {
+		t.Errorf("Handle = %q, %v; want the handler's output and closeAfter", res, closeAfter)
+	}
+	h.a = iostrat.Continue
+	if _, closeAfter := (Session{h}).Handle(nil, nil); closeAfter {
+		t.Error("Continue read as closeAfter")
+	}
+	Session{h}.Close()
+	if !h.closed {
+		t.Error("Close did not reach the handler")
 	}
 }
