@@ -8,6 +8,8 @@ COUNT   ?=
 SEED    ?=
 BENCH   ?=
 OUT     ?=
+REMOTE  ?=
+REMOTE_TOKEN_FILE ?=
 BENCHFLAGS ?=
 export GOFLAGS ?=
 
@@ -26,6 +28,8 @@ help: ## list the targets (what `make` alone does)
 	@echo '  BENCH=REGEXP  only the benchmarks matching REGEXP, as go test -bench (bench: .; bench-report: all)'
 	@echo '  SEED=S        bench-report: base seed of the strategies'"'"' order (the raw file records it)'
 	@echo '  OUT=DIR       bench-report: results directory (default results)'
+	@echo '  REMOTE=H:P    bench-report: run the socket benchmarks'"'"' server on the iostrat agent at H:P, the client here'
+	@echo '  REMOTE_TOKEN_FILE=F  bench-report: the agent'"'"'s token file (with REMOTE)'
 	@echo '  BENCHFLAGS=   bench: flags of the suite, after the package (e.g. -iostrat.park=thread)'
 
 test: test-deps vet lint unit many-conns ## vet, staticcheck, every test under -race, many-conns; installs wrk and curl if missing
@@ -68,7 +72,7 @@ bench: ## run the benchmarks with go test and print the raw results (BENCH=., CO
 	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -count $(or $(COUNT),1) ./bench $(BENCHFLAGS)
 
 bench-report: build ## run the suite and publish results/ (rewrites it; 15-20 min on 2 CPUs, QUICK=1: 1-2 min)
-	QUICK="$(QUICK)" COUNT="$(COUNT)" SEED="$(SEED)" BENCH="$(BENCH)" OUT="$(OUT)" scripts/bench-report.sh
+	QUICK="$(QUICK)" COUNT="$(COUNT)" SEED="$(SEED)" BENCH="$(BENCH)" OUT="$(OUT)" REMOTE="$(REMOTE)" REMOTE_TOKEN_FILE="$(REMOTE_TOKEN_FILE)" scripts/bench-report.sh
 
 clean: ## remove bin/ and results/tmp
 	rm -rf bin results/tmp

@@ -115,23 +115,29 @@ func clientCPUs() affinity.Set {
 }
 
 // reportPlacement reports where the server process ran, read back now.
-func reportPlacement(b *testing.B) affinity.Placement {
+func reportPlacement(b *testing.B) serverPlace {
 	b.Helper()
 	at, err := affinity.ObservePlacement()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(at.CPUs.Len()), unitCPUs)
-	b.ReportMetric(float64(at.GOMAXPROCS), unitGOMAXPROCS)
-	return at
+	place := serverPlace{cpus: at.CPUs.Len(), gomaxprocs: at.GOMAXPROCS, set: at.CPUs}
+	reportServerPlace(b, place)
+	return place
 }
 
 // reportClientPlacement reports where a socket workload's client ran, as
-// the client read it back, and the CPUs it shared with the server.
-func reportClientPlacement(b *testing.B, server, client affinity.Placement) {
+// the client read it back, and the CPUs it shared with the server; for a
+// remote server, which runs on another machine's CPUs, it reports
+// remote-server instead of shared-cpus.
+func reportClientPlacement(b *testing.B, server serverPlace, client affinity.Placement) {
 	b.ReportMetric(float64(client.CPUs.Len()), unitClientCPUs)
 	b.ReportMetric(float64(client.GOMAXPROCS), unitClientGOMAXPROCS)
-	b.ReportMetric(float64(server.CPUs.Intersect(client.CPUs).Len()), unitSharedCPUs)
+	if server.remote {
+		b.ReportMetric(1, unitRemote)
+		return
+	}
+	b.ReportMetric(float64(server.set.Intersect(client.CPUs).Len()), unitSharedCPUs)
 }
 
 // strategyOrder returns the order in which the strategies of benchmark

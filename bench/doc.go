@@ -43,6 +43,27 @@
 //	-iostrat.park=MODE      how idle loops wait: netpoll (the default: give
 //	                        the P back at once) or thread (block the thread
 //	                        in the kernel; see iostrat.Park)
+//	-iostrat.remote=HOST:PORT         run the socket workloads' server on
+//	                        the iostrat agent at HOST:PORT (iostrat agent),
+//	                        the client here; see "Remote server" below
+//	-iostrat.remote-token-file=FILE   the agent's token (required with
+//	                        -iostrat.remote)
+//
+// # Remote server
+//
+// With -iostrat.remote the socket workloads (Echo, Pump, HTTP, Churn,
+// Latency, Idle: every benchmark that uses withServer) ask the agent to
+// start the strategy's server in the agent's own process, pinned to the
+// budget's number of CPUs on its machine, and dial the address it gives;
+// the other workloads run here as usual. The client process is placed as
+// in the local mode (a CPU of this machine the budget leaves free). The
+// server figures keep their units and meaning, taken from the agent's
+// reports before and after the measured calls: cpu-util, cpu-ns/<unit>,
+// <counter>/<unit>, syscalls/<unit>, cpus and gomaxprocs (the agent's),
+// and Idle's rss-B/conn. The agent does not report heap allocations,
+// Go-managed memory or goroutines: allocs/<unit>, B/conn and
+// goroutines/conn read n/a. shared-cpus is replaced by remote-server: 1,
+// which marks every result whose server ran in the agent.
 //
 // # Workloads
 //
@@ -115,6 +136,7 @@
 //	                                                   sched_yield calls included; threads and context
 //	                                                   switches are not system calls and stay out)
 //	p50-ns, p99-ns, p99.9-ns, max-ns                   latency percentiles (nearest rank)
+//	remote-server                                      1: the server ran in an agent's process (-iostrat.remote)
 //
 // A counter a runtime does not keep is not reported (n/a), never zero.
 package bench

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"iostrat"
-	"iostrat/internal/affinity"
 	"iostrat/internal/loadgen"
 	"iostrat/strategies"
 )
@@ -64,25 +63,50 @@ func withRuntimeOptions(b *testing.B, s iostrat.Strategy, o iostrat.Options, f f
 // allocations and every counter the runtime keeps, per unit, so a reader
 // can see why one strategy is faster than another, and where the process
 // ran (reportPlacement). rt may be nil (the harness baseline). It returns
-// the nanoseconds per unit.
+// the nanoseconds per unit. The first call is a warm-up (see warmUp).
 func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call func() error) float64 {
+	warmUp(b, call)
 	ns, _ := measureAt(b, rt, unit, perCall, call)
 	return ns
 }
 
-// measureIO is measure for a socket workload: it adds where the client
-// process ran, as the client read it back.
-func measureIO(b *testing.B, rt iostrat.Runtime, client *loadgen.Remote, unit string, perCall int, call func() error) float64 {
-	ns, server := measureAt(b, rt, unit, perCall, call)
-	at, err := client.Placement()
+// warmUp makes one call that is not measured, before any counter, clock
+// or allocation count is read. A report gives every leaf of a benchmark
+// the same number of calls, which the slowest strategy can bring down to
+// a single call per process; unwarmed, that call would carry the first
+// touch of the runtime's queues, stacks and buffers (several times a
+// warm call's cost on the loops), and a cold process would be compared
+// with a warm one.
+func warmUp(b *testing.B, call func() error) {
+	if err := call(); err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			b.Skip(err)
+		}
+		b.Fatal(err)
+	}
+}
+
+// measureIO is measure for a socket workload, its server wherever it
+// runs: it adds where the client process ran, as the client read it back.
+// The first call is a warm-up (see warmUp).
+func measureIO(b *testing.B, srv server, client *loadgen.Remote, unit string, perCall int, call func() error) float64 {
+	warmUp(b, call)
+	return measureIOCold(b, srv, client, unit, perCall, call)
+}
+
+// measureIOCold is measureIO without the warm-up call, for a workload that
+// warms itself up (the open loop's Warmup).
+func measureIOCold(b *testing.B, srv server, client *loadgen.Remote, unit string, perCall int, call func() error) float64 {
+	ns, at := measureServer(b, srv, unit, perCall, call)
+	clientAt, err := client.Placement()
 	if err != nil {
 		b.Fatal(err)
 	}
-	reportClientPlacement(b, server, at)
+	reportClientPlacement(b, at, clientAt)
 	return ns
 }
 
-func measureAt(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call func() error) (float64, affinity.Placement) {
+func measureAt(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call func() error) (float64, serverPlace) {
 	b.ReportAllocs()
 	var before iostrat.Stats
 	if rt != nil {
@@ -95,34 +119,25 @@ func measureAt(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call 
 	// the kernel's accounting error, however short the loop.
 	wall0 := time.Now()
 	cpu0 := processCPU()
-	for b.Loop() {
-		if err := call(); err != nil {
-			if errors.Is(err, errors.ErrUnsupported) {
-				b.Skip(err)
-			}
-			b.Fatal(err)
-		}
-	}
+	loop(b, call)
 	elapsed := b.Elapsed()
 	cpu := processCPU() - cpu0
 	wall := time.Since(wall0)
 	runtime.ReadMemStats(&m1)
-	server := reportPlacement(b)
-	if wall > 0 {
-		b.ReportMetric(float64(cpu)/float64(wall), unitCPUUtil)
-	}
+	at := reportPlacement(b)
 	units := float64(b.N) * float64(perCall)
-	if units == 0 {
-		return 0, server
+	var d iostrat.Stats
+	if rt != nil && units > 0 {
+		d = rt.Stats().Sub(before)
 	}
-	perUnit := float64(elapsed.Nanoseconds()) / units
-	b.ReportMetric(perUnit, perNanos+unit)
-	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/units, perAllocs+unit)
-	b.ReportMetric(float64(cpu.Nanoseconds())/units, perCPUNanos+unit)
-	if rt != nil {
-		reportStats(b, rt.Stats().Sub(before), units, unit)
+	ms, perUnit := serverMetrics(cpu, wall, elapsed, d, units, unit)
+	if units > 0 {
+		ms = append(ms, metric{float64(m1.Mallocs-m0.Mallocs) / units, perAllocs + unit})
 	}
-	return perUnit, server
+	for _, m := range ms {
+		b.ReportMetric(m.value, m.unit)
+	}
+	return perUnit, at
 }
 
 // reportRate reports a per-second rate from a per-unit time.
@@ -142,21 +157,6 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportStats reports each kept counter divided by units, as
-// "<counter>/<unit>", and the kept syscall counters' total as
-// "syscalls/<unit>". Counters a runtime does not keep are not reported, so
-// they read n/a rather than zero.
-func reportStats(b *testing.B, d iostrat.Stats, units float64, unit string) {
-	for _, c := range iostrat.Counters() {
-		if v, ok := d.Get(c); ok {
-			b.ReportMetric(float64(v)/units, c.String()+"/"+unit)
-		}
-	}
-	if total, ok := d.Syscalls(); ok {
-		b.ReportMetric(float64(total)/units, perSyscall+unit)
-	}
 }
 
 // size picks the full or the -short value of a workload parameter.

@@ -25,7 +25,10 @@ const idleConns = 10_000
 // (heap, stacks and runtime metadata from runtime/metrics, after a GC) and
 // goroutines, per connection. rss-B/conn adds memory the Go runtime does
 // not manage (mmap'd rings and buffers) from the process's resident size;
-// it is noisier. Kernel socket buffers are in neither.
+// it is noisier. Kernel socket buffers are in neither. With a remote
+// server only rss-B/conn is measured (the agent reports its resident
+// size, not its Go memory or goroutines); B/conn and goroutines/conn then
+// read n/a.
 func BenchmarkIdle(b *testing.B) {
 	n := size(idleConns, 1_000)
 	if err := loadgen.RaiseFDLimit(n + 1000); err != nil {
@@ -33,37 +36,71 @@ func BenchmarkIdle(b *testing.B) {
 	}
 	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) {
-			withServer(b, s, proto.Echo{}, func(rt iostrat.Runtime, addr string) {
-				var mem, rss, goroutines float64
+			withServer(b, s, proto.Echo{}, func(srv server, addr string) {
+				var per footprint
 				var holder affinity.Placement
-				_, server := measureAt(b, rt, unitConn, n, func() error {
-					m, r, g, at, err := idleOnce(addr, n)
-					mem, rss, goroutines, holder = mem+m, rss+r, goroutines+g, at
+				_, at := measureServer(b, srv, unitConn, n, func() error {
+					d, h, err := idleOnce(srv, addr, n)
+					per, holder = per.plus(d), h
 					return err
 				})
-				reportClientPlacement(b, server, holder)
+				reportClientPlacement(b, at, holder)
 				iters := float64(b.N)
-				b.ReportMetric(mem/iters, unitBConn)
-				b.ReportMetric(rss/iters, "rss-"+unitBConn)
-				b.ReportMetric(goroutines/iters, unitGConn)
+				if per.goManaged {
+					b.ReportMetric(per.mem/iters, unitBConn)
+					b.ReportMetric(per.goroutines/iters, unitGConn)
+				}
+				b.ReportMetric(per.rss/iters, "rss-"+unitBConn)
 			})
 		})
 	})
 }
 
+// footprintSettle lets a server finish registering connections before its
+// footprint is read.
+const footprintSettle = 50 * time.Millisecond
+
+// A footprint is a server's memory and goroutines: totals when sampled,
+// per connection when idleOnce returns them. mem and goroutines are only
+// known (goManaged) for a server in this process.
+type footprint struct {
+	mem, rss, goroutines float64
+	goManaged            bool
+}
+
+// plus adds d to f, field by field.
+func (f footprint) plus(d footprint) footprint {
+	return footprint{f.mem + d.mem, f.rss + d.rss, f.goroutines + d.goroutines, d.goManaged}
+}
+
+// footprint samples the server's footprint, wherever it runs.
+func (srv server) footprint() (footprint, error) {
+	if srv.remote != nil {
+		return srv.remote.footprint()
+	}
+	mem, rss, goroutines := serverFootprint()
+	return footprint{float64(mem), float64(rss), float64(goroutines), true}, nil
+}
+
 // idleOnce holds n idle connections once, from a child process so the
 // clients' memory and fds are not the server's, and returns the server's
-// memory, resident size and goroutines per connection.
-func idleOnce(addr string, n int) (mem, rss, goroutines float64, holder affinity.Placement, err error) {
-	m0, r0, g0 := serverFootprint()
+// footprint per connection.
+func idleOnce(srv server, addr string, n int) (footprint, affinity.Placement, error) {
+	f0, err := srv.footprint()
+	if err != nil {
+		return footprint{}, affinity.Placement{}, err
+	}
 	release, holder, err := loadgen.HoldInChildOn(addr, n, clientCPUs())
 	if err != nil {
-		return 0, 0, 0, holder, err
+		return footprint{}, holder, err
 	}
 	defer release()
-	m1, r1, g1 := serverFootprint()
-	per := func(a, b int64) float64 { return float64(b-a) / float64(n) }
-	return per(m0, m1), per(r0, r1), per(g0, g1), holder, nil
+	f1, err := srv.footprint()
+	if err != nil {
+		return footprint{}, holder, err
+	}
+	per := func(a, b float64) float64 { return (b - a) / float64(n) }
+	return footprint{per(f0.mem, f1.mem), per(f0.rss, f1.rss), per(f0.goroutines, f1.goroutines), f0.goManaged}, holder, nil
 }
 
 var footprintSamples = []metrics.Sample{
@@ -74,9 +111,9 @@ var footprintSamples = []metrics.Sample{
 
 // serverFootprint returns, after a GC: Go-managed memory in use (all
 // memory classes but free and released heap), the resident set size, and
-// the goroutine count. A short settle lets a server finish registering.
+// the goroutine count, after a short settle (footprintSettle).
 func serverFootprint() (mem, rss, goroutines int64) {
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(footprintSettle)
 	runtime.GC()
 	metrics.Read(footprintSamples)
 	mem = int64(footprintSamples[0].Value.Uint64() - footprintSamples[1].Value.Uint64() - footprintSamples[2].Value.Uint64())

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"net"
 	"testing"
 
 	"iostrat"
@@ -10,9 +9,11 @@ import (
 	"iostrat/internal/proto"
 )
 
-// I/O workloads over loopback TCP. The client is internal/loadgen, the
-// same for every strategy, in a child process (client_test.go), pinned to
-// a CPU the server's budget leaves free.
+// I/O workloads over loopback TCP, or, with -iostrat.remote, to a server
+// the agent runs on another machine (remote_test.go). The client is
+// internal/loadgen, the same for every strategy, in a child process
+// (client_test.go), pinned to a CPU the server's budget leaves free. Every
+// workload meets its server through withServer (server_test.go).
 const (
 	echoRounds   = 20      // round trips per connection per call
 	pumpFrame    = 1 << 20 // bytes per sink frame (libuv pump moves 64 KiB writes; frames are acked)
@@ -32,23 +33,6 @@ var (
 	_           = []iostrat.Protocol{proto.Echo{}, proto.HTTP{}, proto.Sink{}}
 )
 
-// withServer starts a runtime of s, serves p on a fresh loopback port and
-// runs f with the address.
-func withServer(b *testing.B, s iostrat.Strategy, p iostrat.Protocol, f func(rt iostrat.Runtime, addr string)) {
-	withRuntime(b, s, func(rt iostrat.Runtime) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		svc, err := rt.Serve(ln, p)
-		if err != nil {
-			b.Fatalf("Serve: %v", err)
-		}
-		defer svc.Close()
-		f(rt, svc.Addr().String())
-	})
-}
-
 func sizeName(n int) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
@@ -67,11 +51,11 @@ func BenchmarkEcho(b *testing.B) {
 		for _, conns := range echoConns {
 			for _, sz := range echoSizes {
 				b.Run(fmt.Sprintf("conns=%d/size=%s", conns, sizeName(sz)), func(b *testing.B) {
-					withServer(b, s, proto.Echo{}, func(rt iostrat.Runtime, addr string) {
+					withServer(b, s, proto.Echo{}, func(srv server, addr string) {
 						client := startClient(b)
 						mustCall(b, client, loadgen.Request{Op: loadgen.OpDialEcho, Addr: addr, Conns: conns, Size: sz})
 						b.SetBytes(int64(sz * conns * rounds))
-						measureIO(b, rt, client, unitMsg, conns*rounds, func() error {
+						measureIO(b, srv, client, unitMsg, conns*rounds, func() error {
 							_, err := client.Call(loadgen.Request{Op: loadgen.OpRun, N: rounds})
 							return err
 						})
@@ -91,12 +75,12 @@ func BenchmarkPump(b *testing.B) {
 	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, conns := range pumpConns {
 			b.Run(fmt.Sprintf("conns=%d/frame=%s", conns, sizeName(pumpFrame)), func(b *testing.B) {
-				withServer(b, s, proto.Sink{}, func(rt iostrat.Runtime, addr string) {
+				withServer(b, s, proto.Sink{}, func(srv server, addr string) {
 					client := startClient(b)
 					mustCall(b, client, loadgen.Request{Op: loadgen.OpDialPump, Addr: addr, Conns: conns, Size: pumpFrame})
 					want := int64(pumpFrame * frames * conns)
 					b.SetBytes(want)
-					measureIO(b, rt, client, unitMsg, frames*conns, func() error {
+					measureIO(b, srv, client, unitMsg, frames*conns, func() error {
 						resp, err := client.Call(loadgen.Request{Op: loadgen.OpRun, N: frames})
 						if err == nil && resp.Bytes != want {
 							err = fmt.Errorf("pump moved %d bytes, want %d", resp.Bytes, want)
@@ -117,11 +101,11 @@ func BenchmarkHTTP(b *testing.B) {
 		for _, conns := range httpConns {
 			for _, depth := range httpDepths {
 				b.Run(fmt.Sprintf("conns=%d/pipeline=%d", conns, depth), func(b *testing.B) {
-					withServer(b, s, proto.HTTP{}, func(rt iostrat.Runtime, addr string) {
+					withServer(b, s, proto.HTTP{}, func(srv server, addr string) {
 						client := startClient(b)
 						mustCall(b, client, loadgen.Request{Op: loadgen.OpDialHTTP, Addr: addr, Conns: conns, Size: depth})
 						want := uint64(conns * depth * bursts)
-						ns := measureIO(b, rt, client, unitReq, conns*depth*bursts, func() error {
+						ns := measureIO(b, srv, client, unitReq, conns*depth*bursts, func() error {
 							resp, err := client.Call(loadgen.Request{Op: loadgen.OpRun, N: bursts})
 							if err == nil && (resp.OK != want || resp.NotOK != 0) {
 								err = fmt.Errorf("%d ok and %d not-ok responses, want %d ok", resp.OK, resp.NotOK, want)
@@ -148,9 +132,9 @@ func BenchmarkChurn(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Run("proto="+name, func(b *testing.B) {
-				withServer(b, s, p, func(rt iostrat.Runtime, addr string) {
+				withServer(b, s, p, func(srv server, addr string) {
 					client := startClient(b)
-					ns := measureIO(b, rt, client, unitConn, perCall, func() error {
+					ns := measureIO(b, srv, client, unitConn, perCall, func() error {
 						_, err := client.Call(loadgen.Request{Op: loadgen.OpChurn, Addr: addr, Proto: name, N: perCall, Workers: churnWorkers})
 						return err
 					})

@@ -37,7 +37,7 @@ func BenchmarkLatency(b *testing.B) {
 	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, rate := range rates {
 			b.Run(fmt.Sprintf("proto=http/conns=%d/rate=%d", latencyConns, rate), func(b *testing.B) {
-				withServer(b, s, proto.HTTP{}, func(rt iostrat.Runtime, addr string) {
+				withServer(b, s, proto.HTTP{}, func(srv server, addr string) {
 					client := startClient(b)
 					var behind, calls int
 					req := loadgen.Request{
@@ -47,7 +47,7 @@ func BenchmarkLatency(b *testing.B) {
 						// answers can lag seconds; a lost one still fails.
 						Drain: 10 * time.Second,
 					}
-					measureIO(b, rt, client, unitReq, int(float64(rate)*dur.Seconds()), func() error {
+					measureIOCold(b, srv, client, unitReq, int(float64(rate)*dur.Seconds()), func() error {
 						resp, err := client.Call(req)
 						if err != nil {
 							return err

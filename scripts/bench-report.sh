@@ -7,6 +7,9 @@
 #             the raw file records it, so a run can be repeated exactly)
 #   BENCH=RE  run only the benchmarks matching RE (as go test -bench)
 #   OUT=DIR   results directory (default results)
+#   REMOTE=HOST:PORT  run the socket benchmarks' server on the iostrat agent
+#             there (started with `iostrat agent`), the client here
+#   REMOTE_TOKEN_FILE=F  the agent's token file (required with REMOTE)
 # The logic lives in Go: see `bin/iostrat report -h`.
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,4 +17,11 @@ if [ ! -x bin/iostrat ]; then
 	echo "bench-report: bin/iostrat is missing; run 'make build' first" >&2
 	exit 1
 fi
-exec bin/iostrat report ${QUICK:+-quick} ${COUNT:+-count "$COUNT"} ${SEED:+-seed "$SEED"} ${BENCH:+-bench "$BENCH"} ${OUT:+-out "$OUT"}
+REMOTE="${REMOTE:-}"
+REMOTE_TOKEN_FILE="${REMOTE_TOKEN_FILE:-}"
+if [ -n "$REMOTE" ] && [ -z "$REMOTE_TOKEN_FILE" ]; then
+	echo "bench-report: REMOTE=$REMOTE needs REMOTE_TOKEN_FILE, the agent's token file" >&2
+	exit 1
+fi
+exec bin/iostrat report ${QUICK:+-quick} ${COUNT:+-count "$COUNT"} ${SEED:+-seed "$SEED"} ${BENCH:+-bench "$BENCH"} ${OUT:+-out "$OUT"} \
+	${REMOTE:+-remote "$REMOTE" -token-file "$REMOTE_TOKEN_FILE"}

@@ -37,6 +37,7 @@ func commands() []command {
 		{"serve", "serve HTTP/1.1 plaintext, echo or sink under a strategy until SIGINT/SIGTERM", runServe},
 		{"load", "drive an echo or HTTP server, closed loop or open loop at a fixed rate", runLoad},
 		{"report", "run the benchmarks and publish results/: tables, charts, comparison", runReport},
+		{"agent", "run benchmark servers here for a remote client, on request, with a token", runAgent},
 		{"version", "print the module version and the commit it was built from", runVersion},
 	}
 }

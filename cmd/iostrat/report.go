@@ -20,7 +20,9 @@ import (
 
 // runReport runs the benchmark catalogue and publishes results/: the raw
 // file, README.md, the charts and the comparison with the previous run.
-// With -raw it skips the run and renders an existing raw file.
+// With -raw it skips the run and renders an existing raw file; with
+// several -raw, runs of several machines side by side. With -remote the
+// socket benchmarks' server runs on the agent at that address.
 func runReport(stdout, stderr io.Writer, args []string) error {
 	f, err := parseReportFlags(stdout, args)
 	if err != nil || f == nil {
@@ -33,7 +35,11 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	rawPath := f.raw
+	var rawPath string
+	var more []string
+	if len(f.raw) > 0 {
+		rawPath, more = f.raw[0], f.raw[1:]
+	}
 	if rawPath == "" {
 		rawPath, err = report.Run(ctx, report.RunOptions{
 			ModuleDir:  moduleDir,
@@ -46,6 +52,7 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 			IOURing:    strategies.IOURing,
 			Runner:     processes,
 			Progress:   stderr,
+			Remote:     runner.Remote{Addr: f.remote, TokenFile: f.tokenFile},
 		})
 		if err != nil {
 			return fmt.Errorf("report: %w", err)
@@ -55,6 +62,7 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 		ModuleDir: moduleDir,
 		OutDir:    f.out,
 		RawPath:   rawPath,
+		MorePaths: more,
 		Runner:    processes,
 		Stdout:    stdout,
 		Stderr:    stderr,
@@ -67,10 +75,22 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 
 // reportFlags are the report command's flags.
 type reportFlags struct {
-	quick           bool
-	count           int
-	bench, out, raw string
-	seed            int64
+	quick             bool
+	count             int
+	bench, out        string
+	raw               rawFiles
+	seed              int64
+	remote, tokenFile string
+}
+
+// rawFiles is the repeatable -raw flag.
+type rawFiles []string
+
+func (r *rawFiles) String() string { return strings.Join(*r, ",") }
+
+func (r *rawFiles) Set(path string) error {
+	*r = append(*r, path)
+	return nil
 }
 
 // parseReportFlags parses and checks the report command's flags. It
@@ -79,15 +99,23 @@ func parseReportFlags(stdout io.Writer, args []string) (*reportFlags, error) {
 	var f reportFlags
 	fs := newFlagSet("report", []string{
 		"iostrat report [-quick] [-count N] [-bench REGEXP] [-seed N] [-out DIR]",
-		"iostrat report -raw FILE [-out DIR]",
+		"iostrat report -remote HOST:PORT -token-file FILE [-quick] [-count N] [-bench REGEXP] [-seed N] [-out DIR]",
+		"iostrat report -raw FILE [-raw FILE]... [-out DIR]",
 	}, "Runs the benchmarks in ./bench with repetitions, writes the raw results to\n"+
 		"DIR/raw/, and publishes DIR/README.md with benchstat tables, charts and a\n"+
-		"comparison with the previous run. Run it from inside the iostrat module.")
+		"comparison with the previous run. Run it from inside the iostrat module.\n\n"+
+		"With -remote, the socket benchmarks (Echo, Pump, HTTP, Churn, Latency, Idle)\n"+
+		"run their server on the iostrat agent at HOST:PORT (iostrat agent) and their\n"+
+		"client here; the other benchmarks run here as usual. With several -raw, the\n"+
+		"page sets each file's machine and summary table side by side; the sections\n"+
+		"below the summary detail the first file.")
 	fs.BoolVar(&f.quick, "quick", false, "smoke run: -short workloads, few runs, short benchtimes; about a minute")
 	fs.IntVar(&f.count, "count", 0, fmt.Sprintf("runs of each benchmark (0: %d, or %d with -quick)", runner.DefaultCount, runner.DefaultQuickCount))
 	fs.StringVar(&f.bench, "bench", "", "run only the benchmarks matching this regexp, as go test -bench")
 	fs.StringVar(&f.out, "out", "results", "results directory: README.md and charts, raw files under raw/")
-	fs.StringVar(&f.raw, "raw", "", "render this raw file instead of running the benchmarks")
+	fs.Var(&f.raw, "raw", "render this raw file instead of running the benchmarks; repeat it to set runs of several machines side by side")
+	fs.StringVar(&f.remote, "remote", "", "`host:port` of an iostrat agent: the socket benchmarks' server runs there, the client here")
+	fs.StringVar(&f.tokenFile, "token-file", "", "`file` holding the agent's token (with -remote)")
 	fs.Int64Var(&f.seed, "seed", 0, "base seed of the strategies' order: run r uses base+r (0: from the clock; the raw file records it)")
 	if help, err := parseFlags(fs, stdout, args); help || err != nil {
 		return nil, err
@@ -107,12 +135,15 @@ func (f *reportFlags) check(fs *flag.FlagSet) error {
 	if f.seed < 0 || f.seed > runner.MaxSeed {
 		return fmt.Errorf("report: -seed must be in [0, %d], got %d", int64(runner.MaxSeed), f.seed)
 	}
-	if f.raw == "" {
+	if (f.remote == "") != (f.tokenFile == "") {
+		return errors.New("report: -remote and -token-file go together")
+	}
+	if len(f.raw) == 0 {
 		return nil
 	}
 	var runFlags []string
 	fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "quick" || fl.Name == "count" || fl.Name == "bench" || fl.Name == "seed" {
+		if fl.Name == "quick" || fl.Name == "count" || fl.Name == "bench" || fl.Name == "seed" || fl.Name == "remote" || fl.Name == "token-file" {
 			runFlags = append(runFlags, "-"+fl.Name)
 		}
 	})

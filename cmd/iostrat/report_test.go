@@ -70,6 +70,9 @@ func TestReportFlagErrors(t *testing.T) {
 		{[]string{"-raw", "x.txt", "-seed", "7"}, "-raw renders an existing run; -seed only apply to a new run"},
 		{[]string{"-raw", "x.txt", "-quick", "-count", "3"}, "-raw renders an existing run; -count, -quick only apply to a new run"},
 		{[]string{"-nope"}, "flag provided but not defined: -nope"},
+		{[]string{"-remote", "host:7070"}, "-remote and -token-file go together"},
+		{[]string{"-token-file", "tok"}, "-remote and -token-file go together"},
+		{[]string{"-raw", "a.txt", "-raw", "b.txt", "-remote", "host:7070", "-token-file", "tok"}, "-raw renders an existing run; -remote, -token-file only apply to a new run"},
 	} {
 		err := runReport(&bytes.Buffer{}, &bytes.Buffer{}, tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -83,7 +86,7 @@ func TestReportHelp(t *testing.T) {
 	if err := runReport(&stdout, &bytes.Buffer{}, []string{"-h"}); err != nil {
 		t.Errorf("report -h = %v, want nil", err)
 	}
-	for _, s := range []string{"usage: iostrat report", "-quick", "-count", "-bench", "-seed", "-out", "-raw"} {
+	for _, s := range []string{"usage: iostrat report", "-quick", "-count", "-bench", "-seed", "-out", "-raw", "-remote", "-token-file"} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("usage lacks %q:\n%s", s, stdout.String())
 		}
@@ -117,5 +120,43 @@ func TestReportWithoutGo(t *testing.T) {
 	err := runReport(&bytes.Buffer{}, &bytes.Buffer{}, []string{"-quick", "-out", t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "no go toolchain") {
 		t.Errorf("report without go = %v, want a clear error", err)
+	}
+}
+
+// TestReportMergesMachines renders two raw files from different machines
+// onto one page, each machine's summary table under its machine line.
+func TestReportMergesMachines(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go toolchain:", err)
+	}
+	out := t.TempDir()
+	var args []string
+	for _, name := range []string{"machine-client.txt", "machine-laptop.txt"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "internal", "report", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(out, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "-raw", path)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := runReport(&stdout, &stderr, append(args, "-out", out)); err != nil {
+		t.Fatalf("report %q: %v\n%s", args, err, stderr.String())
+	}
+	readme, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"### Machine 1: client\n\n**Machine:** `client`, 16 CPUs",
+		"### Machine 2: laptop\n\n**Machine:** `laptop`, 8 CPUs",
+		"**Remote server:** the socket benchmarks (Echo) ran their server on `bigbox`",
+	} {
+		if !bytes.Contains(readme, []byte(want)) {
+			t.Errorf("README lacks %q", want)
+		}
 	}
 }

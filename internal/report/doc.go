@@ -24,6 +24,9 @@
 //   - defaults: count, time budget, seed and clock (newRun);
 //   - build: go test -c ./bench once, and the list of its top-level
 //     benchmarks, each at each of its CPU budgets a job;
+//   - remote (a remote run only): the agent's machine and the round trip
+//     of the path to it (runner.ProbeRemote), before any benchmark loads
+//     them; from here on the socket benchmarks' server runs in the agent;
 //   - calibrate: every job once with one call per leaf;
 //   - plan: a -test.benchtime per job so that the whole report fits its
 //     time budget (runner.PlanBenchtime);
@@ -42,7 +45,9 @@
 //
 // # Publish
 //
-// [Publish] reads a raw file, digests it per group
+// [Publish] reads a raw file (and, with MorePaths, other machines' raw
+// files, whose summary tables the page sets beside its own), digests it
+// per group
 // (summary.Summarize), runs `go tool benchstat -col /impl -filter …` per
 // group, draws the charts (publish.PlanCharts, publish.DrawChart),
 // compares the run with the newest older raw file of the same kind

@@ -27,6 +27,10 @@ type PublishOptions struct {
 	OutDir string
 	// RawPath is the raw file to render.
 	RawPath string
+	// MorePaths are raw files of other machines whose summary tables
+	// the page sets beside RawPath's, each under its machine line; the
+	// rest of the page details RawPath's run only.
+	MorePaths []string
 	// Readme is the file whose summary block (between the markers
 	// "<!-- summary:start" and "<!-- summary:end -->") is rewritten with
 	// the page's overview. "" means ModuleDir/README.md when OutDir is a
@@ -57,6 +61,9 @@ func Publish(ctx context.Context, o PublishOptions) (*publish.Page, error) {
 		RawLink:   relLink(o.OutDir, o.RawPath),
 		Summary:   summary.Summarize(f),
 		Benchstat: make(map[string]summary.BenchstatOutput),
+	}
+	if page.Machines, err = otherMachines(page, o); err != nil {
+		return nil, err
 	}
 	bs := summary.NewBenchstat(ctx, o.Runner, o.ModuleDir)
 	if err := groupTables(ctx, bs, page, o); err != nil {
@@ -161,6 +168,24 @@ func readRun(o PublishOptions) (*raw.File, error) {
 		return nil, fmt.Errorf("%s has no benchmark results", o.RawPath)
 	}
 	return f, nil
+}
+
+// otherMachines reads and digests the raw files of MorePaths, for the
+// page's side-by-side summary, after the page's own run; none without
+// MorePaths.
+func otherMachines(page *publish.Page, o PublishOptions) ([]publish.MachineRun, error) {
+	if len(o.MorePaths) == 0 {
+		return nil, nil
+	}
+	runs := []publish.MachineRun{{Raw: page.Raw, RawLink: page.RawLink, Summary: page.Summary}}
+	for _, path := range o.MorePaths {
+		f, err := readRun(PublishOptions{RawPath: path, Stderr: o.Stderr})
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, publish.MachineRun{Raw: f, RawLink: relLink(o.OutDir, path), Summary: summary.Summarize(f)})
+	}
+	return runs, nil
 }
 
 // groupTables runs `benchstat -col /impl` for each group of the page,

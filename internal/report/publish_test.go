@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"iostrat/internal/golden"
 	"iostrat/internal/report/internal/reporttest"
 	"iostrat/internal/report/process"
 	"iostrat/internal/report/raw"
@@ -269,4 +270,35 @@ func checkSVG(t *testing.T, path string) string {
 		t.Errorf("%s: root element %q, want svg", path, root)
 	}
 	return string(data)
+}
+
+// TestPublishMachinesGolden renders two small runs from different
+// machines onto one page: a remote run (its socket benchmarks' server on
+// an agent's machine) and a local one. The golden page shows the
+// side-by-side summary, each table under its machine line, and the
+// remote wording, all read back from the raw files' config lines.
+func TestPublishMachinesGolden(t *testing.T) {
+	reporttest.NeedGo(t)
+	out := t.TempDir()
+	var paths []string
+	for _, name := range []string{"machine-client.txt", "machine-laptop.txt"} {
+		data, err := os.ReadFile(reporttest.GoldenPath(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, reporttest.WriteRaw(t, filepath.Join(out, "raw"), name, string(data)))
+	}
+	var stderr bytes.Buffer
+	page, err := Publish(t.Context(), PublishOptions{ModuleDir: reporttest.ModuleDir(), OutDir: out, RawPath: paths[0], MorePaths: paths[1:], Stderr: &stderr})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if len(page.Machines) != 2 {
+		t.Fatalf("%d machines on the page, want 2", len(page.Machines))
+	}
+	md, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, reporttest.GoldenPath("machines.md.golden"), bytes.ReplaceAll(md, []byte(out), []byte("OUT")))
 }

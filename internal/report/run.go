@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"iostrat"
@@ -60,6 +61,10 @@ type RunOptions struct {
 	// with -iostrat.shuffle=Seed+r. 0 takes one from the clock; either
 	// way the shuffle config line records it.
 	Seed int64
+	// Remote is the agent the socket benchmarks' server runs on (their
+	// client runs here); zero runs everything here. The other benchmarks
+	// run here either way.
+	Remote runner.Remote
 }
 
 // A run is the state of one [Run].
@@ -69,6 +74,7 @@ type run struct {
 	wanted     int  // the count asked for, or the default
 	start      time.Time
 	bin        *runner.Binary
+	remote     raw.RemoteMachine // the agent's machine of a remote run
 }
 
 // Run builds the benchmark binary, runs the catalogue Count times,
@@ -90,6 +96,9 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 	defer os.RemoveAll(tmp)
 	names, err := r.build(ctx, filepath.Join(tmp, "bench.test"))
 	if err != nil {
+		return "", err
+	}
+	if err := r.probeRemote(ctx, names); err != nil {
 		return "", err
 	}
 	jobs := runner.JobsFor(names, r.CPUs)
@@ -151,12 +160,28 @@ func (r *run) progressf(format string, args ...any) {
 // build builds the benchmark binary at path and lists the top-level
 // benchmarks the run selects.
 func (r *run) build(ctx context.Context, path string) ([]string, error) {
-	r.bin = &runner.Binary{Runner: r.Runner, ModuleDir: r.ModuleDir, Path: path, Bench: r.Bench, Quick: r.Quick}
+	r.bin = &runner.Binary{Runner: r.Runner, ModuleDir: r.ModuleDir, Path: path, Bench: r.Bench, Quick: r.Quick, Remote: r.Remote}
 	r.progressf("building the benchmarks: go test -c -o %s ./bench", path)
 	if err := r.bin.Build(ctx); err != nil {
 		return nil, err
 	}
 	return r.bin.List(ctx)
+}
+
+// probeRemote describes the agent's machine and the path to it, before
+// any benchmark loads either; nothing for a local run.
+func (r *run) probeRemote(ctx context.Context, names []string) error {
+	if r.Remote.Addr == "" {
+		return nil
+	}
+	r.progressf("probing the agent at %s: its machine, and the round trip of the path", r.Remote.Addr)
+	var err error
+	if r.remote, err = runner.ProbeRemote(ctx, r.Remote, names); err != nil {
+		return err
+	}
+	r.progressf("agent: %s (%s), round trip %v; the server of %s runs there",
+		r.remote.Hostname, r.remote.CPU, r.remote.RTT.Round(time.Microsecond), strings.Join(r.remote.Benchmarks, ", "))
+	return nil
 }
 
 // calibrate runs every job once with one call per leaf. It also returns
@@ -202,6 +227,7 @@ func (r *run) provenance(ctx context.Context, brand string, names []string, jobs
 		machine.IOURing = r.IOURing()
 	}
 	machine.Knobs = runner.DescribeStrategies(r.Strategies, runner.Budgets(jobs)...)
+	machine.Remote = r.remote
 	settings := raw.RunSettings{
 		Count: r.Count, Benchtime: plan.String(), Quick: r.Quick, Bench: r.Bench,
 		Budget: runner.BudgetLine(names, r.CPUs), Shuffle: runner.ShuffleLine(r.Seed),

@@ -16,6 +16,13 @@
 // (internal/report/runner): the benchtime, budget and shuffle lines it
 // wrote, read back.
 //
+// A page may set runs of several machines side by side ([Page.Machines]):
+// the summary then holds one table per machine under its machine line,
+// and the sections below it detail the first run. A remote run (its
+// socket benchmarks' server on an agent's machine) says so in its machine
+// line and under each socket group's question, from its remote config
+// lines.
+//
 // Every figure and name on the page comes from the run; the only text
 // typed in is the wording, and the one place where a strategy is known
 // to do less work than the systems it stands for (differs.go).

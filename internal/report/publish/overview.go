@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"golang.org/x/perf/benchmath"
@@ -56,8 +57,10 @@ func formatCell(c summary.Cell, unit string, leads bool) string {
 }
 
 // machineLine says in one line what the run measured on, from its
-// provenance: CPUs, virtual or not, the processor and kernel, and that
-// the socket benchmarks go over loopback.
+// provenance: the host name when recorded, CPUs, virtual or not, the
+// processor and kernel, and where the socket benchmarks' server and
+// client ran: both here over loopback, or the server on an agent's
+// machine (remoteSentence).
 func machineLine(prov raw.Provenance) string {
 	n, virt := prov.Get(raw.KeyVCPUs), prov.Get(raw.KeyVirt)
 	var what string
@@ -71,8 +74,35 @@ func machineLine(prov raw.Provenance) string {
 	default:
 		what = "CPU count and virtualization not recorded in this raw file"
 	}
-	return fmt.Sprintf("**Machine:** %s; %s, Linux %s, %s. Socket benchmarks run over loopback (127.0.0.1), the client in a process of its own on a CPU the server's budget leaves free.",
-		what, orUnknown(prov.Get(raw.KeyCPU)), orUnknown(prov.Get(raw.KeyKernel)), orUnknown(prov.Get(raw.KeyGo)))
+	if host := prov.Get(raw.KeyHostname); host != "" {
+		what = fmt.Sprintf("`%s`, %s", host, what)
+	}
+	sockets := "Socket benchmarks run over loopback (127.0.0.1), the client in a process of its own on a CPU the server's budget leaves free."
+	if prov.Remote() != "" {
+		sockets = remoteSentence(prov)
+	}
+	return fmt.Sprintf("**Machine:** %s; %s, Linux %s, %s. %s",
+		what, orUnknown(prov.Get(raw.KeyCPU)), orUnknown(prov.Get(raw.KeyKernel)), orUnknown(prov.Get(raw.KeyGo)), sockets)
+}
+
+// remoteSentence says where a remote run's socket benchmarks ran, from
+// its remote config lines.
+func remoteSentence(prov raw.Provenance) string {
+	return fmt.Sprintf("**Remote server:** the socket benchmarks (%s) ran their server on `%s` (%s, Linux %s, %s CPUs, %s, commit `%s`), in the iostrat agent at %s, %s round trip away (%s); their client ran on this machine, in a process of its own on a CPU the budget leaves free. The other benchmarks ran on this machine alone.",
+		strings.Join(prov.RemoteBenchmarks(), ", "), orUnknown(prov.Get(raw.KeyRemoteHostname)), orUnknown(prov.Get(raw.KeyRemoteCPU)),
+		orUnknown(prov.Get(raw.KeyRemoteKernel)), orUnknown(prov.Get(raw.KeyRemoteVCPUs)), orUnknown(prov.Get(raw.KeyRemoteGo)),
+		orUnknown(prov.Get(raw.KeyRemoteCommit)), prov.Remote(), orUnknown(prov.Get(raw.KeyRemoteRTT)), raw.RTTMethod)
+}
+
+// remoteCaption is the line under a group's question when its
+// benchmarks' server ran on an agent's machine, or "".
+func remoteCaption(prov raw.Provenance, g summary.Group) string {
+	remote := prov.RemoteBenchmarks()
+	if prov.Remote() == "" || !slices.ContainsFunc(g.Benchmarks, func(b string) bool { return slices.Contains(remote, b) }) {
+		return ""
+	}
+	return fmt.Sprintf("Remote server: these benchmarks' server ran on `%s`, in the agent at %s, %s round trip away; their client ran on this machine. Times and rates include the path; CPU time per unit and the counters are the server's process's, as the agent read them.",
+		orUnknown(prov.Get(raw.KeyRemoteHostname)), prov.Remote(), orUnknown(prov.Get(raw.KeyRemoteRTT)))
 }
 
 func orUnknown(s string) string {

@@ -19,6 +19,12 @@
 //	iouring     io_uring features, or why it is unavailable
 //	vcpus       CPUs online on the machine (absent in older files)
 //	virt        "vm (…)" when the CPU's hypervisor flag is set, "none seen (…)" otherwise (absent in older files)
+//	hostname    the machine's host name (absent in older files)
+//	remote…     a remote run only (iostrat report -remote): the agent's address
+//	            (remote), its machine (remote-hostname, remote-cpu, remote-kernel,
+//	            remote-go, remote-commit, remote-vcpus), the path's round trip
+//	            (remote-rtt, see RTTMethod) and the benchmarks whose server ran
+//	            there (remote-benchmarks)
 //	count       repetitions made
 //	benchtime   each job's -test.benchtime ("PingPong-2=48x") and the rule that chose it
 //	quick       true for a smoke run (-short workloads)

@@ -29,6 +29,7 @@ const (
 	KeyIOURing    = "iouring"    // io_uring features, or why it is unavailable
 	KeyVCPUs      = "vcpus"      // CPUs online on the machine
 	KeyVirt       = "virt"       // whether the machine is a virtual machine, and how that was seen
+	KeyHostname   = "hostname"   // the machine's host name
 	KeyCount      = "count"      // repetitions of the catalogue
 	KeyBenchtime  = "benchtime"  // -test.benchtime per benchmark, and the rule that chose it
 	KeyBudget     = "budget"     // -test.cpu per benchmark: its CPU budget
@@ -39,9 +40,27 @@ const (
 	KeyKnobs      = "knobs-"     // prefix: one line per strategy, its backend and knobs
 )
 
+// Config keys of a run whose socket benchmarks' server ran on another
+// machine, in an iostrat agent's process (iostrat report -remote). They
+// follow the machine lines; a local run has none of them.
+const (
+	KeyRemote           = "remote"            // host:port of the agent
+	KeyRemoteHostname   = "remote-hostname"   // the agent machine's host name
+	KeyRemoteCPU        = "remote-cpu"        // its model name
+	KeyRemoteKernel     = "remote-kernel"     // its uname -r
+	KeyRemoteGo         = "remote-go"         // the Go that built the agent
+	KeyRemoteCommit     = "remote-commit"     // the commit the agent was built from
+	KeyRemoteVCPUs      = "remote-vcpus"      // CPUs online there
+	KeyRemoteRTT        = "remote-rtt"        // median round trip of the path, client to agent's server (see RTTMethod)
+	KeyRemoteBenchmarks = "remote-benchmarks" // the top-level benchmarks whose server ran there
+)
+
+// RTTMethod says how the remote-rtt value was measured.
+const RTTMethod = "median of 20 one-byte echo round trips over one TCP connection to an echo server the agent started, after one unmeasured"
+
 // MachineKeys are the config keys that say which machine a run measured.
 // Runs that differ in any of them are not compared.
-var MachineKeys = []string{KeyGOOS, KeyGOARCH, KeyCPU, KeyKernel, KeyGOMAXPROCS, KeyIOURing}
+var MachineKeys = []string{KeyGOOS, KeyGOARCH, KeyCPU, KeyKernel, KeyGOMAXPROCS, KeyIOURing, KeyRemote, KeyRemoteCPU, KeyRemoteKernel}
 
 // A ConfigLine is one "key: value" line of a raw file's header.
 type ConfigLine struct{ Key, Value string }
@@ -71,6 +90,16 @@ func (p *Provenance) Set(key, value string) {
 		}
 	}
 	p.Lines = append(p.Lines, ConfigLine{key, value})
+}
+
+// Remote returns the agent the run's socket benchmarks' server ran on,
+// or "" for a local run.
+func (p Provenance) Remote() string { return p.Get(KeyRemote) }
+
+// RemoteBenchmarks returns the top-level benchmarks (without the
+// "Benchmark" prefix) whose server ran on the agent.
+func (p Provenance) RemoteBenchmarks() []string {
+	return strings.Fields(p.Get(KeyRemoteBenchmarks))
 }
 
 // Quick reports whether the run was a quick (smoke) run.
@@ -223,10 +252,42 @@ type Machine struct {
 	GOMAXPROCS int
 	IOURing    string
 	// VCPUs is how many CPUs are online (0: unknown, no line); Virt
-	// says whether the machine is virtual ("" : no line).
-	VCPUs int
-	Virt  string
-	Knobs []StrategyKnobs
+	// says whether the machine is virtual ("" : no line); Hostname is
+	// its host name ("": no line).
+	VCPUs    int
+	Virt     string
+	Hostname string
+	// Remote is the agent machine of a remote run; zero for a local one.
+	Remote RemoteMachine
+	Knobs  []StrategyKnobs
+}
+
+// A RemoteMachine is the machine an agent ran the socket benchmarks'
+// server on, as the agent described it, and the path to it.
+type RemoteMachine struct {
+	Addr                                     string // host:port of the agent; "" for a local run
+	Hostname, CPU, Kernel, GoVersion, Commit string
+	VCPUs                                    int
+	RTT                                      time.Duration // see RTTMethod
+	Benchmarks                               []string      // top-level benchmarks, without "Benchmark"
+}
+
+// lines are the remote config lines, none for a local run.
+func (r RemoteMachine) lines() []ConfigLine {
+	if r.Addr == "" {
+		return nil
+	}
+	return []ConfigLine{
+		{KeyRemote, r.Addr},
+		{KeyRemoteHostname, r.Hostname},
+		{KeyRemoteCPU, r.CPU},
+		{KeyRemoteKernel, r.Kernel},
+		{KeyRemoteGo, r.GoVersion},
+		{KeyRemoteCommit, r.Commit},
+		{KeyRemoteVCPUs, fmt.Sprint(r.VCPUs)},
+		{KeyRemoteRTT, r.RTT.Round(time.Microsecond).String()},
+		{KeyRemoteBenchmarks, strings.Join(r.Benchmarks, " ")},
+	}
 }
 
 // RunSettings are the settings of a run that go into its header.
@@ -259,6 +320,10 @@ func NewProvenance(m Machine, s RunSettings) Provenance {
 	if m.Virt != "" {
 		p.Lines = append(p.Lines, ConfigLine{KeyVirt, m.Virt})
 	}
+	if m.Hostname != "" {
+		p.Lines = append(p.Lines, ConfigLine{KeyHostname, m.Hostname})
+	}
+	p.Lines = append(p.Lines, m.Remote.lines()...)
 	p.Lines = append(p.Lines, []ConfigLine{
 		{KeyCount, fmt.Sprint(s.Count)},
 		{KeyBenchtime, s.Benchtime},

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"iostrat/internal/golden"
 	"iostrat/internal/report/internal/reporttest"
 	"iostrat/internal/report/raw"
 )
@@ -111,5 +112,37 @@ func TestDiffConfig(t *testing.T) {
 	}
 	if all := raw.DiffConfig(old, new); len(all) != 2 {
 		t.Errorf("all diffs = %v, want date and cpu", all)
+	}
+}
+
+// TestNewProvenanceRemoteGolden fixes the header of a remote run: the
+// local machine's lines with its host name, then the agent machine's and
+// the path's round trip, which the page reads back.
+func TestNewProvenanceRemoteGolden(t *testing.T) {
+	m := raw.Machine{
+		Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), GOOS: "linux", GOARCH: "amd64",
+		CPU: "Laptop CPU", Kernel: "6.1.0", GoVersion: "go1.26.0", Commit: "abc1234",
+		GOMAXPROCS: 8, IOURing: "kernel=6.1.0", VCPUs: 8, Virt: "none seen (no hypervisor CPU flag)",
+		Hostname: "laptop",
+		Remote: raw.RemoteMachine{
+			Addr: "server.example:7070", Hostname: "server", CPU: "Server CPU", Kernel: "6.18.0",
+			GoVersion: "go1.26.0", Commit: "abc1234", VCPUs: 64, RTT: 123456 * time.Nanosecond,
+			Benchmarks: []string{"Echo", "Pump", "HTTP", "Churn", "Latency", "Idle"},
+		},
+		Knobs: []raw.StrategyKnobs{{"goroutine", "backend=netpoll"}},
+	}
+	p := raw.NewProvenance(m, raw.RunSettings{Count: 10, Benchtime: "Echo=10x (rule)"})
+	var b bytes.Buffer
+	p.WriteTo(&b)
+	golden.Check(t, "testdata/remote-header.golden", b.Bytes())
+	back, err := raw.ParseProvenance(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Remote() != "server.example:7070" || back.Get(raw.KeyRemoteRTT) != "123µs" || back.Get(raw.KeyHostname) != "laptop" {
+		t.Errorf("read back remote %q, rtt %q, hostname %q", back.Remote(), back.Get(raw.KeyRemoteRTT), back.Get(raw.KeyHostname))
+	}
+	if got := back.RemoteBenchmarks(); !slices.Equal(got, m.Remote.Benchmarks) {
+		t.Errorf("remote benchmarks %v, want %v", got, m.Remote.Benchmarks)
 	}
 }

@@ -25,6 +25,7 @@ type Binary struct {
 	Path      string // where the binary is built
 	Bench     string // the -bench pattern selecting benchmarks; "" for all
 	Quick     bool   // run with -test.short
+	Remote    Remote // the agent of a remote run's socket benchmarks; zero for a local run
 }
 
 // Build builds the binary (go test -c ./bench). A failure carries the
@@ -101,7 +102,7 @@ func (b *Binary) args(j Job, benchtime string, seed int64) []string {
 	if seed != 0 {
 		args = append(args, fmt.Sprintf("%s=%d", ShuffleFlag, seed))
 	}
-	return args
+	return append(args, b.Remote.flagsFor(j.Bench)...)
 }
 
 // failures returns the names on "--- FAIL:" lines of a binary's output.

@@ -27,6 +27,14 @@
 // GOMAXPROCS), so a benchmark with two budgets is two jobs, calibrated,
 // planned and run apart.
 //
+// # Remote runs
+//
+// With a [Remote], the socket benchmarks ([SocketBenchmarks]) run with the
+// bench binary's -iostrat.remote flags, so their server runs in the
+// iostrat agent's process on the agent's machine and their client here;
+// the rest run here as usual. [ProbeRemote] describes the agent's machine
+// and measures the path's round trip for the header.
+//
 // # Shuffling
 //
 // The binary runs the strategies of a top-level benchmark in registry

@@ -96,7 +96,17 @@ func ProbeMachine(ctx context.Context, r process.Runner, moduleDir string, now t
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
 		VCPUs:      onlineCPUs("/sys/devices/system/cpu/online"),
 		Virt:       virtualization("/proc/cpuinfo", "/sys/class/dmi/id/sys_vendor"),
+		Hostname:   hostname(),
 	}
+}
+
+// hostname is the machine's host name, or "unknown".
+func hostname() string {
+	name, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return raw.OneLine(name)
 }
 
 // onlineCPUs counts the CPUs in a cpu list file ("0-1,4"), the kernel's

@@ -19,6 +19,9 @@ import (
 //	client-cpus        socket benchmarks: the client process's CPUs
 //	client-gomaxprocs  socket benchmarks: the client's GOMAXPROCS, read back inside it
 //	shared-cpus        socket benchmarks: CPUs in both sets; 0 means separated
+//	remote-server      socket benchmarks whose server ran in an agent on another
+//	                   machine (its cpus and gomaxprocs are the agent's): 1, in
+//	                   place of shared-cpus
 //
 // Every statement the report makes about placement (the pinning config
 // line, the page's placement section, the rows it flags) is computed
@@ -35,6 +38,7 @@ const (
 	UnitClientCPUs       = "client-cpus"
 	UnitClientGOMAXPROCS = "client-gomaxprocs"
 	UnitSharedCPUs       = "shared-cpus"
+	UnitRemoteServer     = "remote-server"
 
 	// overBudgetUtil leaves room for the clock reads around the loop: a
 	// process on n CPUs cannot use more than n CPU-seconds per second.
@@ -55,7 +59,7 @@ const (
 // placementUnits are the metrics that say where a result ran. They are
 // not counters: the summary keeps them out of its tables, except
 // cpu-util beside the socket rows (see socketGroups).
-var placementUnits = []string{UnitCPUUtil, UnitCPUs, UnitGOMAXPROCS, UnitClientCPUs, UnitClientGOMAXPROCS, UnitSharedCPUs}
+var placementUnits = []string{UnitCPUUtil, UnitCPUs, UnitGOMAXPROCS, UnitClientCPUs, UnitClientGOMAXPROCS, UnitSharedCPUs, UnitRemoteServer}
 
 // socketGroups are the groups whose benchmarks drive a server with a
 // client process. Their counter tables keep cpu-util: whether the server
@@ -75,6 +79,7 @@ type placement struct {
 	clientCPUs int
 	clientMax  int // the client's GOMAXPROCS
 	shared     int
+	remote     bool // the server ran in an agent on another machine
 }
 
 // placementOf reads a result's placement metrics.
@@ -96,7 +101,9 @@ func placementOf(res *benchfmt.Result, budget int) placement {
 	p.clientCPUs, okClient = get(UnitClientCPUs)
 	p.clientMax, _ = get(UnitClientGOMAXPROCS)
 	p.shared, okShared = get(UnitSharedCPUs)
-	p.socket = okClient && okShared
+	remote, okRemote := get(UnitRemoteServer)
+	p.remote = okRemote && remote == 1
+	p.socket = okClient && (okShared || p.remote)
 	return p
 }
 
@@ -127,6 +134,10 @@ func (p placement) shape() string {
 	}
 	if !p.socket {
 		return fmt.Sprintf("process on %s with GOMAXPROCS %d", plural(p.cpus, "CPU"), p.gomaxprocs)
+	}
+	if p.remote {
+		return fmt.Sprintf("server remote on %s with GOMAXPROCS %d, client here on %s with GOMAXPROCS %d",
+			plural(p.cpus, "CPU"), p.gomaxprocs, plural(p.clientCPUs, "CPU"), p.clientMax)
 	}
 	s := fmt.Sprintf("server on %s with GOMAXPROCS %d, ", plural(p.cpus, "CPU"), p.gomaxprocs)
 	if p.shared == 0 {

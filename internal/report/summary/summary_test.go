@@ -382,3 +382,26 @@ func TestRowNames(t *testing.T) {
 		}
 	}
 }
+
+// TestRemotePlacement checks that a result whose server ran in an agent
+// is described as remote, never as sharing or not sharing a CPU with its
+// client, and that remote-server stays out of the counter tables.
+func TestRemotePlacement(t *testing.T) {
+	raw := reporttest.Parse(t, twoStrategies+
+		reporttest.Placed("Echo/impl=a/conns=1", 1, 1, "ns/msg", "1 client-cpus \t 1 client-gomaxprocs \t 1 remote-server", reporttest.Mixed(reporttest.Spread(100, 10))...)+
+		reporttest.Placed("Echo/impl=b/conns=1", 1, 1, "ns/msg", "1 client-cpus \t 1 client-gomaxprocs \t 1 remote-server", reporttest.Mixed(reporttest.Spread(300, 10))...))
+	got := DescribePlacement(raw.Results)
+	want := "I/O results: server remote on 1 CPU with GOMAXPROCS 1, client here on 1 CPU with GOMAXPROCS 1, CPU time at most 0.90× wall time, in all 20 results; none over its budget"
+	if got != want {
+		t.Errorf("placement:\n%s\nwant:\n%s", got, want)
+	}
+	_, echo := rowOf(t, Summarize(raw), "Echo/conns=1")
+	if echo.Verdict.Kind == Flagged {
+		t.Errorf("echo row flagged: %q", echo.Over)
+	}
+	for _, m := range echo.Metrics {
+		if m.Unit == UnitRemoteServer {
+			t.Error("remote-server shown as a metric of the row")
+		}
+	}
+}
