@@ -2,12 +2,13 @@
 // concurrency strategy implements so the same workloads can drive all of them,
 // and nothing else. It holds no strategy code.
 //
-// iostrat compares four ways a program can handle concurrent work and I/O:
+// iostrat compares five ways a program can handle concurrent work and I/O:
 //
 //	goroutine   impl/goroutine   blocking code on green threads (Go net, netpoller)
 //	callback    impl/callback    a readiness event loop calling functions (libuv, Redis ae, gnet)
 //	futures     impl/futures     lazy state machines polled by an executor, vtable wakers (Rust)
 //	iocp        impl/iocp_style  submit an operation with a buffer, reap its completion (IOCP, io_uring)
+//	thread      impl/thread      an OS thread per task, every wait a blocking system call (pthreads)
 //
 // Each strategy package is a small library in its own model plus an adapter
 // that implements [Strategy]. The contract is made of workloads with exact
