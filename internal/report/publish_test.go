@@ -2,9 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/xml"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,7 +86,7 @@ func TestPublish(t *testing.T) {
 		t.Error("README does not link the previous run")
 	}
 	for _, c := range page.Charts {
-		checkSVG(t, filepath.Join(out, c.File))
+		reporttest.CheckSVG(t, filepath.Join(out, c.File))
 		if !strings.Contains(string(md), "]("+c.File+")") {
 			t.Errorf("README does not embed %s", c.File)
 		}
@@ -242,34 +239,6 @@ func TestPublishErrors(t *testing.T) {
 	if slices.ContainsFunc([]string{"README.md"}, func(n string) bool { _, err := os.Stat(filepath.Join(out, n)); return err == nil }) {
 		t.Error("a failed Publish wrote README.md")
 	}
-}
-
-// checkSVG fails unless path is a well-formed XML document whose root is
-// an svg element, and returns its text.
-func checkSVG(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := xml.NewDecoder(strings.NewReader(string(data)))
-	root := ""
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s is not well-formed XML: %v", path, err)
-		}
-		if se, ok := tok.(xml.StartElement); ok && root == "" {
-			root = se.Name.Local
-		}
-	}
-	if root != "svg" {
-		t.Errorf("%s: root element %q, want svg", path, root)
-	}
-	return string(data)
 }
 
 // TestPublishMachinesGolden renders two small runs from different

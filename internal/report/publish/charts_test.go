@@ -1,9 +1,6 @@
 package publish
 
 import (
-	"encoding/xml"
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,34 +12,6 @@ import (
 	"iostrat/internal/report/summary"
 )
 
-// checkSVG fails unless path is a well-formed XML document whose root is
-// an svg element, and returns its text.
-func checkSVG(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := xml.NewDecoder(strings.NewReader(string(data)))
-	root := ""
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s is not well-formed XML: %v", path, err)
-		}
-		if se, ok := tok.(xml.StartElement); ok && root == "" {
-			root = se.Name.Local
-		}
-	}
-	if root != "svg" {
-		t.Errorf("%s: root element %q, want svg", path, root)
-	}
-	return string(data)
-}
-
 func drawAll(t *testing.T, specs []ChartSpec) (dir string, texts map[string]string) {
 	t.Helper()
 	dir = t.TempDir()
@@ -51,7 +20,7 @@ func drawAll(t *testing.T, specs []ChartSpec) (dir string, texts map[string]stri
 		if err := DrawChart(spec, dir); err != nil {
 			t.Fatal(err)
 		}
-		texts[spec.File] = checkSVG(t, filepath.Join(dir, spec.File))
+		texts[spec.File] = reporttest.CheckSVG(t, filepath.Join(dir, spec.File))
 	}
 	return dir, texts
 }
