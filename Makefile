@@ -51,6 +51,10 @@ lint: ## staticcheck ./..., from go.mod's tool lines
 # target runs it once, at full size. The -skip names it both under a
 # strategy's subtest and directly; testing takes the first alternative
 # that matches a name's leading parts, so the shorter one comes first.
+# iostrattest/twohost runs the agent and the bench binary in two network
+# namespaces joined by a veth pair: it needs root (it skips, saying why,
+# without it) and, with IOSTRAT_REQUIRE_TOOLS=1, fails if ip or tc is
+# missing (iproute2).
 unit: ## every test under -race, many-conns aside
 	IOSTRAT_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 20m \
 		-skip '^TestHostile$$/^many-conns$$|^TestHostile$$/.*/^many-conns$$' ./...

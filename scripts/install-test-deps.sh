@@ -1,16 +1,17 @@
 #!/bin/sh
 # Installs what `make test` needs beyond Go: wrk and curl for the interop
 # tests, rsvg-convert (Debian's librsvg2-bin) for the test that renders
-# the report's charts. Go tools (benchstat, staticcheck) come from go.mod's
+# the report's charts, ip and tc (iproute2) for the two-host test. Go tools (benchstat, staticcheck) come from go.mod's
 # tool lines.
 set -eu
 missing=""   # commands
 packages=""  # the Debian packages that provide them
-for cmd in wrk curl rsvg-convert; do
+for cmd in wrk curl rsvg-convert ip tc; do
 	command -v "$cmd" >/dev/null 2>&1 && continue
 	missing="$missing $cmd"
 	case $cmd in
 	rsvg-convert) packages="$packages librsvg2-bin" ;;
+	ip | tc) case $packages in *iproute2*) ;; *) packages="$packages iproute2" ;; esac ;;
 	*) packages="$packages $cmd" ;;
 	esac
 done
