@@ -70,32 +70,21 @@ func measure(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call fu
 	return ns
 }
 
-// warmUp makes calls that are not measured, before any counter, clock
-// or allocation count is read: at least one, and more until warmUpTime
-// has passed or warmUpCalls were made. A report gives every leaf of a
-// benchmark the same number of calls, which the slowest strategy can
-// bring down to one or two calls per process; without warming, those
-// would carry the first touches of the runtime's queues, stacks, buffers
-// and heap (several times a warm call's cost on the loops), and a cold
-// process would be compared with a warm one.
+// warmUp makes one call that is not measured, before any counter, clock
+// or allocation count is read. A report gives every leaf of a benchmark
+// the same number of calls, which the slowest strategy can bring down to
+// a single call per process; unwarmed, that call would carry the first
+// touch of the runtime's queues, stacks and buffers (several times a
+// warm call's cost on the loops), and a cold process would be compared
+// with a warm one.
 func warmUp(b *testing.B, call func() error) {
-	start := time.Now()
-	for i := 0; i == 0 || i < warmUpCalls && time.Since(start) < warmUpTime; i++ {
-		if err := call(); err != nil {
-			if errors.Is(err, errors.ErrUnsupported) {
-				b.Skip(err)
-			}
-			b.Fatal(err)
+	if err := call(); err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			b.Skip(err)
 		}
+		b.Fatal(err)
 	}
 }
-
-// The warm-up's bounds: enough calls for the fast strategies to reach a
-// steady state, little time for the slow ones (one call, whatever it costs).
-const (
-	warmUpCalls = 20
-	warmUpTime  = 50 * time.Millisecond
-)
 
 // measureIO is measure for a socket workload, its server wherever it
 // runs: it adds where the client process ran, as the client read it back.
