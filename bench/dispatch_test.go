@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"iostrat"
+	"iostrat/anchors/gofloor"
 )
 
 // Dispatch workloads: what it costs to start a unit of work and run it.
@@ -46,6 +47,9 @@ func BenchmarkSpawn(b *testing.B) {
 			})
 		})
 	})
+	floorLeaves(b, floor{"tasks=" + strconv.Itoa(n), unitTask, n, func() error {
+		return check(fmt.Sprintf("Spawn(%d)", n), gofloor.Spawn(n), indexSum(n))
+	}})
 }
 
 func BenchmarkChain(b *testing.B) {
@@ -63,6 +67,9 @@ func BenchmarkChain(b *testing.B) {
 			})
 		})
 	})
+	floorLeaves(b, floor{"depth=" + strconv.Itoa(depth), unitTask, depth, func() error {
+		return check(fmt.Sprintf("Chain(%d)", depth), gofloor.Chain(depth), depth)
+	}})
 }
 
 func BenchmarkInject(b *testing.B) {
@@ -99,6 +106,9 @@ func BenchmarkYield(b *testing.B) {
 			})
 		})
 	})
+	floorLeaves(b, floor{fmt.Sprintf("tasks=%d/yields=%d", tasks, each), unitYield, tasks * each, func() error {
+		return check(fmt.Sprintf("Yield(%d, %d)", tasks, each), gofloor.Yield(tasks, each), uint64(tasks*each))
+	}})
 }
 
 // BenchmarkHandoff is the call boundary every other workload call pays

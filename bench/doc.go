@@ -48,6 +48,20 @@
 //	                        the client here; see "Remote server" below
 //	-iostrat.remote-token-file=FILE   the agent's token (required with
 //	                        -iostrat.remote)
+//	-iostrat.impls=A,B      run only these columns (strategies, or
+//	                        anchor-<name>)
+//	-iostrat.skip-impls=A,B run every column but these (the report runs a
+//	                        strategy whose calls cost most of a pass, thread,
+//	                        in a run of its own, so each gets its own count)
+//	-iostrat.anchors        also run the plain-Go floor, impl=anchor-go,
+//	                        after the strategies (anchors/gofloor)
+//	-iostrat.anchor-servers=gnet=PATH,nethttp=PATH   Echo and HTTP also
+//	                        measure these outside servers, impl=anchor-gnet
+//	                        and impl=anchor-nethttp (anchor_server_test.go)
+//
+// The anchors (outside references: tokio, liburing, gnet, net/http, C
+// probes, plain Go) are described in anchors/README.md; make
+// bench-report ANCHORS=1 builds and runs them all beside the strategies.
 //
 // # Remote server
 //
@@ -87,6 +101,8 @@
 //	Churn        proto=echo|http      connect, one request, close (libuv tcp4_pound, Go TCP4OneShot)
 //	Latency      proto=http/conns=16/rate=R  open loop at fixed rates, latency from the intended send time (wrk2)
 //	Idle         conns=10000          idle connections held by a child process; memory per connection (C10K)
+//	Nop          batch=1|32           no-ops through iocp_style's completion port itself, below the
+//	                                  strategy interface (the C floor: liburing's no-op loop, anchor-liburing)
 //	Harness      impl=none            the measurement loop around an empty call: the baseline
 //
 // Each strategy runs a fresh runtime per leaf benchmark, started with zero

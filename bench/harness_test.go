@@ -18,17 +18,23 @@ import (
 // dispatch variants (a strategy with a hand-on knob turned, such as
 // iocp_uring_kernelpost) as columns of their own.
 func forEachStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
-	for _, s := range strategyOrder(b.Name(), append(strategies.All(), strategies.DispatchVariants()...)) {
-		b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
-	}
+	runStrategies(b, append(strategies.All(), strategies.DispatchVariants()...), f)
 }
 
 // forEachIOStrategy is forEachStrategy for the socket workloads: it adds
 // the registry's I/O variants (a strategy with a socket-only knob turned,
 // such as edge-triggered readiness) as columns of their own.
 func forEachIOStrategy(b *testing.B, f func(b *testing.B, s iostrat.Strategy)) {
-	for _, s := range strategyOrder(b.Name(), append(strategies.All(), strategies.IOVariants()...)) {
-		b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
+	runStrategies(b, append(strategies.All(), strategies.IOVariants()...), f)
+}
+
+// runStrategies runs f for each of ss that -iostrat.impls selects, in
+// the order of the shuffle seed.
+func runStrategies(b *testing.B, ss []iostrat.Strategy, f func(b *testing.B, s iostrat.Strategy)) {
+	for _, s := range strategyOrder(b.Name(), ss) {
+		if implSelected(s.Name()) {
+			b.Run("impl="+s.Name(), func(b *testing.B) { f(b, s) })
+		}
 	}
 }
 

@@ -13,7 +13,9 @@ import (
 // the agent runs on another machine (remote_test.go). The client is
 // internal/loadgen, the same for every strategy, in a child process
 // (client_test.go), pinned to a CPU the server's budget leaves free. Every
-// workload meets its server through withServer (server_test.go).
+// workload meets its server through withServer (server_test.go); Echo and
+// HTTP also meet outside servers, with -iostrat.anchor-servers
+// (forEachIOServer, anchor_server_test.go).
 const (
 	echoRounds   = 20      // round trips per connection per call
 	pumpFrame    = 1 << 20 // bytes per sink frame (libuv pump moves 64 KiB writes; frames are acked)
@@ -47,11 +49,11 @@ func sizeName(n int) string {
 // while the reply is read and checked byte for byte.
 func BenchmarkEcho(b *testing.B) {
 	rounds := size(echoRounds, 5)
-	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+	forEachIOServer(b, proto.Echo{}, func(b *testing.B, serve serveFunc) {
 		for _, conns := range echoConns {
 			for _, sz := range echoSizes {
 				b.Run(fmt.Sprintf("conns=%d/size=%s", conns, sizeName(sz)), func(b *testing.B) {
-					withServer(b, s, proto.Echo{}, func(srv server, addr string) {
+					serve(b, func(srv server, addr string) {
 						client := startClient(b)
 						mustCall(b, client, loadgen.Request{Op: loadgen.OpDialEcho, Addr: addr, Conns: conns, Size: sz})
 						b.SetBytes(int64(sz * conns * rounds))
@@ -97,11 +99,11 @@ func BenchmarkPump(b *testing.B) {
 // BenchmarkHTTP: HTTP/1.1 plaintext, every response parsed and checked.
 func BenchmarkHTTP(b *testing.B) {
 	bursts := size(httpBursts, 5)
-	forEachIOStrategy(b, func(b *testing.B, s iostrat.Strategy) {
+	forEachIOServer(b, proto.HTTP{}, func(b *testing.B, serve serveFunc) {
 		for _, conns := range httpConns {
 			for _, depth := range httpDepths {
 				b.Run(fmt.Sprintf("conns=%d/pipeline=%d", conns, depth), func(b *testing.B) {
-					withServer(b, s, proto.HTTP{}, func(srv server, addr string) {
+					serve(b, func(srv server, addr string) {
 						client := startClient(b)
 						mustCall(b, client, loadgen.Request{Op: loadgen.OpDialHTTP, Addr: addr, Conns: conns, Size: depth})
 						want := uint64(conns * depth * bursts)

@@ -12,11 +12,14 @@ import (
 
 // A server is what withServer gives a socket workload: the runtime
 // serving in this process (local, the default), or the agent's server in
-// the agent's process (remote, with -iostrat.remote; remote_test.go).
-// Exactly one of rt and remote is set.
+// the agent's process (remote, with -iostrat.remote; remote_test.go); or
+// what withAnchorServer gives it: an outside server in a child process
+// (anchor, with -iostrat.anchor-servers; anchor_server_test.go). Exactly
+// one of rt, remote and anchor is set.
 type server struct {
 	rt     iostrat.Runtime
 	remote *remoteServer
+	anchor *anchorChild
 }
 
 // withServer starts a runtime of s, serves p on a fresh loopback port and
@@ -47,6 +50,9 @@ func withServer(b *testing.B, s iostrat.Strategy, p iostrat.Protocol, f func(srv
 func measureServer(b *testing.B, srv server, unit string, perCall int, call func() error) (float64, serverPlace) {
 	if srv.remote != nil {
 		return measureRemote(b, srv.remote, unit, perCall, call)
+	}
+	if srv.anchor != nil {
+		return measureAnchor(b, srv.anchor, unit, perCall, call)
 	}
 	return measureAt(b, srv.rt, unit, perCall, call)
 }

@@ -13,6 +13,7 @@ const (
 	unitReq     = "req"   // one HTTP request answered
 	unitConn    = "conn"  // one connection (churn: opened, used, closed)
 	unitCall    = "call"  // one workload call (the harness baseline)
+	unitNop     = "nop"   // one no-op submitted and reaped through a completion port
 	perNanos    = "ns/"   // prefix of the per-unit time metric
 	perAllocs   = "allocs/"
 	perCPUNanos = "cpu-ns/" // prefix of the process CPU time per unit

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"iostrat"
+	"iostrat/anchors/gofloor"
 )
 
 // Wake workloads: what it costs to wake a waiting task.
@@ -26,10 +27,7 @@ func BenchmarkPingPong(b *testing.B) {
 	modes := []iostrat.PingPongMode{iostrat.SameThread, iostrat.CrossThread, iostrat.Hog}
 	forEachStrategy(b, func(b *testing.B, s iostrat.Strategy) {
 		for _, mode := range modes {
-			rounds := size(pingPongRounds, 200)
-			if mode == iostrat.SameThread {
-				rounds = size(sameRounds, 2_000)
-			}
+			rounds := pingPongSize(mode)
 			b.Run("mode="+mode.String(), func(b *testing.B) {
 				withRuntime(b, s, func(rt iostrat.Runtime) {
 					measure(b, rt, unitRound, rounds, func() error {
@@ -43,6 +41,22 @@ func BenchmarkPingPong(b *testing.B) {
 			})
 		}
 	})
+	var floors []floor
+	for _, mode := range modes[:2] { // Go has no loop for a hog to share
+		rounds := pingPongSize(mode)
+		floors = append(floors, floor{"mode=" + mode.String(), unitRound, rounds, func() error {
+			return check(fmt.Sprintf("PingPong(%d, %v)", rounds, mode), gofloor.PingPong(rounds, mode == iostrat.CrossThread), rounds)
+		}})
+	}
+	floorLeaves(b, floors...)
+}
+
+// pingPongSize is the rounds of one PingPong call in mode.
+func pingPongSize(mode iostrat.PingPongMode) int {
+	if mode == iostrat.SameThread {
+		return size(sameRounds, 2_000)
+	}
+	return size(pingPongRounds, 200)
 }
 
 func BenchmarkWakeExternal(b *testing.B) {
