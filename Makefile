@@ -4,6 +4,7 @@
 # `make` alone, or `make help`, lists every target.
 GO      ?= go
 QUICK   ?=
+ANCHORS ?=
 COUNT   ?=
 SEED    ?=
 BENCH   ?=
@@ -24,6 +25,7 @@ help: ## list the targets (what `make` alone does)
 	@echo
 	@echo 'variables:'
 	@echo '  QUICK=1       bench-report: a smoke run (-short workloads, few runs)'
+	@echo '  ANCHORS=1     bench-report: also build and run the anchors (tokio, liburing, gnet, net/http, C, plain Go; anchors/README.md)'
 	@echo '  COUNT=N       runs of each benchmark (bench: 1; bench-report: 10, or 6 with QUICK=1)'
 	@echo '  BENCH=REGEXP  only the benchmarks matching REGEXP, as go test -bench (bench: .; bench-report: all)'
 	@echo '  SEED=S        bench-report: base seed of the strategies'"'"' order (the raw file records it)'
@@ -75,8 +77,9 @@ build: ## build bin/iostrat
 bench: ## run the benchmarks with go test and print the raw results (BENCH=., COUNT=1, BENCHFLAGS)
 	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -count $(or $(COUNT),1) ./bench $(BENCHFLAGS)
 
-bench-report: build ## run the suite and publish results/ (rewrites it; 15-20 min on 2 CPUs, QUICK=1: 1-2 min)
-	QUICK="$(QUICK)" COUNT="$(COUNT)" SEED="$(SEED)" BENCH="$(BENCH)" OUT="$(OUT)" REMOTE="$(REMOTE)" REMOTE_TOKEN_FILE="$(REMOTE_TOKEN_FILE)" scripts/bench-report.sh
+bench-report: build ## run the suite and publish results/ (rewrites it; 15-20 min on 2 CPUs, QUICK=1: 1-2 min; ANCHORS=1 installs and builds the anchors)
+	@if [ -n "$(ANCHORS)" ]; then scripts/install-anchor-deps.sh; fi
+	QUICK="$(QUICK)" ANCHORS="$(ANCHORS)" COUNT="$(COUNT)" SEED="$(SEED)" BENCH="$(BENCH)" OUT="$(OUT)" REMOTE="$(REMOTE)" REMOTE_TOKEN_FILE="$(REMOTE_TOKEN_FILE)" scripts/bench-report.sh
 
 clean: ## remove bin/ and results/tmp
 	rm -rf bin results/tmp

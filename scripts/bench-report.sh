@@ -2,6 +2,8 @@
 # make bench-report: run the benchmark suite and publish results/ (README.md,
 # charts, benchstat.txt) and the summary block of the top-level README.md.
 #   QUICK=1   a smoke run of about a minute (-short workloads, few runs)
+#   ANCHORS=1 also build and run the anchors beside the strategies
+#             (anchors/README.md; make installs their Debian packages first)
 #   COUNT=N   runs of each benchmark (default 10, or 6 with QUICK=1)
 #   SEED=S    base seed of the strategies' order (default: from the clock;
 #             the raw file records it, so a run can be repeated exactly)
@@ -23,5 +25,5 @@ if [ -n "$REMOTE" ] && [ -z "$REMOTE_TOKEN_FILE" ]; then
 	echo "bench-report: REMOTE=$REMOTE needs REMOTE_TOKEN_FILE, the agent's token file" >&2
 	exit 1
 fi
-exec bin/iostrat report ${QUICK:+-quick} ${COUNT:+-count "$COUNT"} ${SEED:+-seed "$SEED"} ${BENCH:+-bench "$BENCH"} ${OUT:+-out "$OUT"} \
+exec bin/iostrat report ${QUICK:+-quick} ${ANCHORS:+-anchors} ${COUNT:+-count "$COUNT"} ${SEED:+-seed "$SEED"} ${BENCH:+-bench "$BENCH"} ${OUT:+-out "$OUT"} \
 	${REMOTE:+-remote "$REMOTE" -token-file "$REMOTE_TOKEN_FILE"}

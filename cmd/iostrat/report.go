@@ -9,6 +9,7 @@ import (
 	"io"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -53,6 +54,7 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 			Runner:     processes,
 			Progress:   stderr,
 			Remote:     runner.Remote{Addr: f.remote, TokenFile: f.tokenFile},
+			Anchors:    f.anchors,
 		})
 		if err != nil {
 			return fmt.Errorf("report: %w", err)
@@ -75,7 +77,7 @@ func runReport(stdout, stderr io.Writer, args []string) error {
 
 // reportFlags are the report command's flags.
 type reportFlags struct {
-	quick             bool
+	quick, anchors    bool
 	count             int
 	bench, out        string
 	raw               rawFiles
@@ -98,7 +100,7 @@ func (r *rawFiles) Set(path string) error {
 func parseReportFlags(stdout io.Writer, args []string) (*reportFlags, error) {
 	var f reportFlags
 	fs := newFlagSet("report", []string{
-		"iostrat report [-quick] [-count N] [-bench REGEXP] [-seed N] [-out DIR]",
+		"iostrat report [-quick] [-anchors] [-count N] [-bench REGEXP] [-seed N] [-out DIR]",
 		"iostrat report -remote HOST:PORT -token-file FILE [-quick] [-count N] [-bench REGEXP] [-seed N] [-out DIR]",
 		"iostrat report -raw FILE [-raw FILE]... [-out DIR]",
 	}, "Runs the benchmarks in ./bench with repetitions, writes the raw results to\n"+
@@ -106,10 +108,14 @@ func parseReportFlags(stdout io.Writer, args []string) (*reportFlags, error) {
 		"comparison with the previous run. Run it from inside the iostrat module.\n\n"+
 		"With -remote, the socket benchmarks (Echo, Pump, HTTP, Churn, Latency, Idle)\n"+
 		"run their server on the iostrat agent at HOST:PORT (iostrat agent) and their\n"+
-		"client here; the other benchmarks run here as usual. With several -raw, the\n"+
+		"client here; the other benchmarks run here as usual. With -anchors, outside\n"+
+		"references (tokio, a hand-made Rust executor, liburing and C probes, gnet,\n"+
+		"net/http, plain Go) are built from anchors/ and measured beside the\n"+
+		"strategies in the same runs (anchors/README.md). With several -raw, the\n"+
 		"page sets each file's machine and summary table side by side; the sections\n"+
 		"below the summary detail the first file.")
 	fs.BoolVar(&f.quick, "quick", false, "smoke run: -short workloads, few runs, short benchtimes; about a minute")
+	fs.BoolVar(&f.anchors, "anchors", false, "also build and run the anchors (anchors/README.md) beside the strategies")
 	fs.IntVar(&f.count, "count", 0, fmt.Sprintf("runs of each benchmark (0: %d, or %d with -quick)", runner.DefaultCount, runner.DefaultQuickCount))
 	fs.StringVar(&f.bench, "bench", "", "run only the benchmarks matching this regexp, as go test -bench")
 	fs.StringVar(&f.out, "out", "results", "results directory: README.md and charts, raw files under raw/")
@@ -138,12 +144,15 @@ func (f *reportFlags) check(fs *flag.FlagSet) error {
 	if (f.remote == "") != (f.tokenFile == "") {
 		return errors.New("report: -remote and -token-file go together")
 	}
+	if f.anchors && f.remote != "" {
+		return errors.New("report: -anchors does not run with -remote: the anchor servers would run here while the strategies' servers run on the agent")
+	}
 	if len(f.raw) == 0 {
 		return nil
 	}
 	var runFlags []string
 	fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "quick" || fl.Name == "count" || fl.Name == "bench" || fl.Name == "seed" || fl.Name == "remote" || fl.Name == "token-file" {
+		if slices.Contains([]string{"quick", "anchors", "count", "bench", "seed", "remote", "token-file"}, fl.Name) {
 			runFlags = append(runFlags, "-"+fl.Name)
 		}
 	})

@@ -20,9 +20,14 @@ import (
 
 // Time budgets of a run, build to page.
 const (
-	FullBudget     = 19 * time.Minute // wall time a full report may take
-	QuickBudget    = 75 * time.Second // wall time a quick report may take
-	publishReserve = 10 * time.Second // kept for benchstat, charts and the page
+	FullBudget  = 19 * time.Minute // wall time a full report may take
+	QuickBudget = 75 * time.Second // wall time a quick report may take
+	// With anchors a run has more jobs (the anchor programs, and the
+	// anchor columns in the bench binary), and the anchors' builds do
+	// not count: the budget grows by the time they took.
+	FullAnchorsBudget  = 25 * time.Minute
+	QuickAnchorsBudget = 4 * time.Minute
+	publishReserve     = 10 * time.Second // kept for benchstat, charts and the page
 )
 
 // RunOptions configure a run of the benchmark catalogue.
@@ -40,8 +45,9 @@ type RunOptions struct {
 	Quick bool
 	// Bench selects benchmarks like go test -bench; "" means all.
 	Bench string
-	// Budget is the wall time the whole report may take; 0 means
-	// FullBudget or QuickBudget.
+	// Budget is the wall time the whole report may take, anchors' builds
+	// aside; 0 means FullBudget or QuickBudget (with Anchors,
+	// FullAnchorsBudget or QuickAnchorsBudget).
 	Budget time.Duration
 	// Strategies are the registered strategies, described in the header.
 	Strategies []iostrat.Strategy
@@ -65,6 +71,9 @@ type RunOptions struct {
 	// client runs here); zero runs everything here. The other benchmarks
 	// run here either way.
 	Remote runner.Remote
+	// Anchors asks for the anchors (runner.Anchors) to be built and run
+	// beside the strategies.
+	Anchors bool
 }
 
 // A run is the state of one [Run].
@@ -75,6 +84,8 @@ type run struct {
 	start      time.Time
 	bin        *runner.Binary
 	remote     raw.RemoteMachine // the agent's machine of a remote run
+	anchors    []*runner.Anchor  // the run's anchors; none without Anchors
+	benchNames []string          // the top-level benchmarks the run selects
 }
 
 // Run builds the benchmark binary, runs the catalogue Count times,
@@ -101,9 +112,13 @@ func Run(ctx context.Context, o RunOptions) (rawPath string, err error) {
 	if err := r.probeRemote(ctx, names); err != nil {
 		return "", err
 	}
-	jobs := runner.JobsFor(names, r.CPUs)
+	r.buildAnchors(ctx, filepath.Join(tmp, "anchors"), names)
+	jobs := runner.JobsFor(names, r.CPUs, r.anchors...)
 	cals, brand, err := r.calibrate(ctx, jobs)
 	if err != nil {
+		return "", err
+	}
+	if jobs, cals, err = r.splitSlow(ctx, jobs, cals); err != nil {
 		return "", err
 	}
 	plan := r.plan(cals, names, jobs)
@@ -144,13 +159,23 @@ func newRun(o RunOptions) (*run, error) {
 	}
 	r.wanted = r.Count
 	if r.Budget <= 0 {
-		r.Budget = FullBudget
-		if r.Quick {
-			r.Budget = QuickBudget
-		}
+		r.Budget = defaultBudget(r.Quick, r.Anchors)
 	}
 	r.start = r.Now()
 	return r, nil
+}
+
+// defaultBudget is the wall time a run may take when none was given.
+func defaultBudget(quick, anchors bool) time.Duration {
+	switch {
+	case quick && anchors:
+		return QuickAnchorsBudget
+	case quick:
+		return QuickBudget
+	case anchors:
+		return FullAnchorsBudget
+	}
+	return FullBudget
 }
 
 func (r *run) progressf(format string, args ...any) {
@@ -165,7 +190,9 @@ func (r *run) build(ctx context.Context, path string) ([]string, error) {
 	if err := r.bin.Build(ctx); err != nil {
 		return nil, err
 	}
-	return r.bin.List(ctx)
+	var err error
+	r.benchNames, err = r.bin.List(ctx)
+	return r.benchNames, err
 }
 
 // probeRemote describes the agent's machine and the path to it, before
@@ -187,15 +214,18 @@ func (r *run) probeRemote(ctx context.Context, names []string) error {
 // calibrate runs every job once with one call per leaf. It also returns
 // the processor's brand as go test printed it.
 func (r *run) calibrate(ctx context.Context, jobs []runner.Job) ([]runner.Calibration, string, error) {
-	cals := make([]runner.Calibration, len(jobs))
+	var cals []runner.Calibration
 	brand := ""
 	for i, j := range jobs {
 		r.progressf("calibrating %s (%d/%d): one call per leaf", j, i+1, len(jobs))
-		out, wall, err := r.bin.Run(ctx, j, "1x", 0)
+		out, wall, err := r.runJob(ctx, j, "1x", 0)
 		if err != nil {
 			return nil, "", err
 		}
-		cals[i] = runner.Calibrate(j.ID(), out, wall)
+		if out == nil {
+			continue // an anchor that failed: its jobs are gone
+		}
+		cals = append(cals, runner.Calibrate(j.ID(), out, wall))
 		if brand == "" {
 			brand = raw.ConfigValue(out, raw.KeyCPU)
 		}
@@ -228,6 +258,7 @@ func (r *run) provenance(ctx context.Context, brand string, names []string, jobs
 	}
 	machine.Knobs = runner.DescribeStrategies(r.Strategies, runner.Budgets(jobs)...)
 	machine.Remote = r.remote
+	machine.Anchors = r.anchorLines(machine.GoVersion)
 	settings := raw.RunSettings{
 		Count: r.Count, Benchtime: plan.String(), Quick: r.Quick, Bench: r.Bench,
 		Budget: runner.BudgetLine(names, r.CPUs), Shuffle: runner.ShuffleLine(r.Seed),
@@ -249,9 +280,12 @@ func (r *run) repeat(ctx context.Context, jobs []runner.Job, plan runner.Plan, h
 			r.progressf("run %d/%d %s (%d/%d), %v elapsed, about %v left",
 				rep+1, r.Count, j, rep*len(jobs)+i+1, r.Count*len(jobs), r.Now().Sub(r.start).Round(time.Second),
 				runner.Remaining(plan.Names, plan, took, rep, i, r.Count).Round(time.Second))
-			out, wall, err := r.bin.Run(ctx, j, runner.FormatBenchtime(plan.Iters[j.ID()]), runner.RepetitionSeed(r.Seed, rep))
+			out, wall, err := r.runJob(ctx, j, runner.FormatBenchtime(plan.Iters[j.ID()]), runner.RepetitionSeed(r.Seed, rep))
 			if err != nil {
 				return nil, err
+			}
+			if out == nil {
+				continue // an anchor that failed: it reads n/a from here on
 			}
 			took[j.ID()] = append(took[j.ID()], wall)
 			tr.Transcribe(out)
@@ -284,6 +318,8 @@ func (r *run) fitCount(rep int, repsStart, deadline time.Time) {
 // that its count says how many were made and its pinning line what the
 // results observed, and writes the raw file.
 func (r *run) write(body *bytes.Buffer, machine raw.Machine, settings raw.RunSettings) (string, error) {
+	body.WriteString(r.anchorSkips())
+	machine.Anchors = r.anchorLines(machine.GoVersion) // an anchor may have failed since the header was made
 	results, err := raw.Parse(body.Bytes(), "the run's output")
 	if err != nil {
 		return "", err

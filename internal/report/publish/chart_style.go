@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"iostrat/internal/report/summary"
 )
 
 // How a strategy looks on every chart.
@@ -51,10 +53,28 @@ var looks = map[string]look{
 	"thread":                {okabeSkyBlue, boldCrossGlyph{}},
 }
 
-// lookOf returns a strategy's look.
+// anchorGlyphs are the markers of a strategy's anchors, in the order of
+// summary.AnchorPairs: thin or hollow, in the strategy's colour, so an
+// anchor reads as a reference for the filled marker beside it.
+var anchorGlyphs = []draw.GlyphDrawer{draw.RingGlyph{}, draw.PlusGlyph{}, draw.CrossGlyph{}}
+
+// lookOf returns a strategy's look, or an anchor's: its strategy's colour
+// with a thin marker.
 func lookOf(strategy string) look {
 	if l, ok := looks[strategy]; ok {
 		return l
+	}
+	if pair, ok := summary.PairOf(strategy); ok {
+		i := 0
+		for _, p := range summary.AnchorPairs {
+			if p.Anchor == strategy {
+				break
+			}
+			if p.Strategy == pair.Strategy {
+				i++
+			}
+		}
+		return look{lookOf(pair.Strategy).color, anchorGlyphs[i%len(anchorGlyphs)]}
 	}
 	return look{otherGrey, draw.RingGlyph{}}
 }

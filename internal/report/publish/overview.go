@@ -121,7 +121,7 @@ func writeOverview(b *bytes.Buffer, o *summary.Overview, link func(groupID strin
 	}
 	b.WriteString("| measure | unit |")
 	for _, s := range o.Strategies {
-		fmt.Fprintf(b, " %s |", summary.ColumnLabel(s))
+		fmt.Fprintf(b, " %s |", headerLabel(s))
 	}
 	b.WriteString(" leading group |\n| :-- | :-- |" + strings.Repeat(" --: |", len(o.Strategies)) + " :-- |\n")
 	anyWide := false

@@ -99,6 +99,9 @@ func (p *Page) Markdown() []byte {
 		writeRunLine(&b, prov, p.RawLink)
 		b.WriteString("## Summary\n\n")
 		writeOverview(&b, p.Summary.Overview, func(id string) string { return "#" + anchor(groupTitle(p.Summary, id)) })
+		if p.Summary.Overview != nil {
+			writeAnchorNote(&b, prov, p.Summary.Overview.Strategies)
+		}
 		p.writeSummaryChart(&b)
 	}
 	p.writeContents(&b)
@@ -112,6 +115,7 @@ func (p *Page) Markdown() []byte {
 	}
 	b.WriteString("\n")
 	p.writeHowToRead(&b)
+	p.writeAnchors(&b)
 	for gi := range p.Summary.Groups {
 		p.writeGroup(&b, &p.Summary.Groups[gi])
 	}
@@ -174,6 +178,9 @@ func machineName(prov raw.Provenance) string {
 // writeContents links the page's sections.
 func (p *Page) writeContents(b *bytes.Buffer) {
 	var contents []string
+	if hasAnchors(p.Raw.Provenance) {
+		contents = append(contents, fmt.Sprintf("[%s](#%s)", anchorsTitle, anchor(anchorsTitle)))
+	}
 	for _, g := range p.Summary.Groups {
 		contents = append(contents, fmt.Sprintf("[%s](#%s)", g.Group.Title, anchor(g.Group.Title)))
 	}
@@ -359,7 +366,7 @@ func (p *Page) writeGroup(b *bytes.Buffer, g *summary.GroupSummary) {
 	}
 	b.WriteString("| benchmark | cpus | unit |")
 	for _, s := range g.Strategies {
-		fmt.Fprintf(b, " %s |", summary.ColumnLabel(s))
+		fmt.Fprintf(b, " %s |", headerLabel(s))
 	}
 	b.WriteString(" leading group |\n| :-- | --: | :-- |" + strings.Repeat(" --: |", len(g.Strategies)) + " :-- |\n")
 	var skips skipList
@@ -374,6 +381,7 @@ func (p *Page) writeGroup(b *bytes.Buffer, g *summary.GroupSummary) {
 	if anyWide {
 		b.WriteString(wideNote + "\n\n")
 	}
+	writeAnchorNote(b, p.Raw.Provenance, g.Strategies)
 	writeDecided(b, g)
 	for _, note := range differsNotes(p.Summary, g) {
 		fmt.Fprintf(b, "**What differs:** %s\n\n", escape(note))
@@ -536,7 +544,7 @@ func (p *Page) writeCounters(b *bytes.Buffer, g *summary.GroupSummary) {
 	}
 	fmt.Fprintf(b, "<details><summary>Counters per unit (medians), %s</summary>\n\n| benchmark | cpus | counter |", g.Group.Title)
 	for _, s := range g.Strategies {
-		fmt.Fprintf(b, " %s |", summary.ColumnLabel(s))
+		fmt.Fprintf(b, " %s |", headerLabel(s))
 	}
 	b.WriteString("\n| :-- | --: | :-- |" + strings.Repeat(" --: |", len(g.Strategies)) + "\n")
 	b.Write(body.Bytes())
@@ -685,6 +693,9 @@ func reportCommand(prov raw.Provenance) string {
 		if prov.Quick() {
 			cmd += " QUICK=1"
 		}
+		if hasAnchors(prov) {
+			cmd += " ANCHORS=1"
+		}
 		if otherCount {
 			cmd += " COUNT=" + count
 		}
@@ -699,6 +710,9 @@ func reportCommand(prov raw.Provenance) string {
 	}
 	if prov.Quick() {
 		cmd += " -quick"
+	}
+	if hasAnchors(prov) {
+		cmd = "scripts/install-anchor-deps.sh && " + cmd + " -anchors"
 	}
 	if otherCount {
 		cmd += " -count " + count
@@ -737,6 +751,7 @@ func (p *Page) writeByHand(b *bytes.Buffer) {
 	}
 	b.WriteString("The same runs by hand: the benchmarks interleaved, one repetition after another, with the benchtimes, budgets and shuffle seeds this run used:\n\n```sh\n")
 	b.WriteString("go test -c -o bench.test ./bench\n")
+	anchorFlags := writeAnchorBuilds(b, prov)
 	count := prov.Get(raw.KeyCount)
 	if count == "" {
 		count = defaultCount(prov)
@@ -753,20 +768,67 @@ func (p *Page) writeByHand(b *bytes.Buffer) {
 	for _, bt := range bts {
 		// A run with budgets names each of its jobs as go test names
 		// the results: "PingPong-2" is PingPong at -test.cpu 2.
-		base, cpu := bt.Name, ""
+		job, cpu := runner.ParseJobID(bt.Name), ""
 		if prov.Get(raw.KeyBudget) != "" {
-			var cpus int
-			base, cpus = runner.ParseJobID(bt.Name)
-			cpu = fmt.Sprintf(" -test.cpu %d", cpus)
+			cpu = fmt.Sprintf(" -test.cpu %d", job.CPUs)
 		}
-		fmt.Fprintf(b, "  ./bench.test -test.run '^$' -test.bench %s -test.count 1 -test.benchtime %s%s%s -test.v%s%s\n",
-			process.Quote(runner.BenchPattern("Benchmark"+base, prov.Get(raw.KeyBench))), bt.Value, cpu, shuffle, short, remoteFlags(prov, base))
+		if job.Anchor != "" {
+			writeAnchorJob(b, job, bt.Value, prov.Quick())
+			continue
+		}
+		columns := strings.Join(runner.ColumnFlags(job.Only, job.Skip), " ")
+		if columns != "" {
+			columns = " " + columns
+		}
+		fmt.Fprintf(b, "  ./bench.test -test.run '^$' -test.bench %s -test.count 1 -test.benchtime %s%s%s -test.v%s%s%s%s\n",
+			process.Quote(runner.BenchPattern("Benchmark"+job.Base, prov.Get(raw.KeyBench))), bt.Value, cpu, shuffle, short, columns, anchorFlags, remoteFlags(prov, job.Base))
 	}
 	b.WriteString("done > raw.txt\n")
 	for _, g := range p.Summary.Groups {
 		fmt.Fprintf(b, "go tool benchstat -col /impl -filter %s raw.txt\n", process.Quote(g.Group.BenchstatFilter()))
 	}
 	b.WriteString("```\n\n")
+}
+
+// anchorsDir is where the page's by-hand commands build the anchors.
+const anchorsDir = "anchors-bin"
+
+// writeAnchorBuilds writes the build commands of the anchors a run built
+// and returns the bench binary's anchor flags; nothing for a run without
+// anchors.
+func writeAnchorBuilds(b *bytes.Buffer, prov raw.Provenance) string {
+	ran := make(map[string]bool)
+	for _, l := range prov.Anchors() {
+		if _, na := l.NA(); !na {
+			ran[l.Anchor] = true
+		}
+	}
+	var built []*runner.Anchor
+	for _, a := range runner.Anchors() {
+		if !ran[a.Name] {
+			continue
+		}
+		if a.Kind != runner.AnchorInBench {
+			a.Path = anchorsDir + "/" + a.Binary
+			fmt.Fprintf(b, "%s\n", strings.Join(a.BuildCommand(anchorsDir), " "))
+		}
+		built = append(built, a)
+	}
+	flags := strings.Join(runner.BenchFlags(built), " ")
+	if flags != "" {
+		flags = " " + flags
+	}
+	return flags
+}
+
+// writeAnchorJob writes one run of an anchor program's job.
+func writeAnchorJob(b *bytes.Buffer, job runner.JobID, benchtime string, quick bool) {
+	for _, a := range runner.Anchors() {
+		if a.Name == job.Anchor {
+			j := runner.Job{Bench: "Benchmark" + job.Base, CPUs: job.CPUs}
+			fmt.Fprintf(b, "  %s/%s %s\n", anchorsDir, a.Binary, strings.Join(a.Args(j, benchtime, quick), " "))
+		}
+	}
 }
 
 // benchtimes reads the per-benchmark benchtimes of a benchtime line

@@ -38,6 +38,7 @@ const (
 	KeyBench      = "bench"      // the -bench pattern of a run of a subset; absent for the whole catalogue
 	KeyPinning    = "pinning"    // where the results ran, as their placement metrics say
 	KeyKnobs      = "knobs-"     // prefix: one line per strategy, its backend and knobs
+	KeyAnchor     = "anchor-"    // prefix: one line per anchor of a run with anchors, its versions or n/a and why
 )
 
 // Config keys of a run whose socket benchmarks' server ran on another
@@ -135,6 +136,26 @@ func (p Provenance) Strategies() []string {
 	}
 	return names
 }
+
+// An AnchorLine is one anchor's header line: its versions, or n/a and
+// why it could not be built or run.
+type AnchorLine struct{ Anchor, Value string }
+
+// Anchors returns the anchor lines in header order; none for a run
+// without anchors.
+func (p Provenance) Anchors() []AnchorLine {
+	var as []AnchorLine
+	for _, l := range p.Lines {
+		if name, ok := strings.CutPrefix(l.Key, KeyAnchor); ok {
+			as = append(as, AnchorLine{name, l.Value})
+		}
+	}
+	return as
+}
+
+// NA reports why the anchor could not be built or run, from its line's
+// "n/a: " prefix; ok is false when it ran.
+func (a AnchorLine) NA() (why string, ok bool) { return strings.CutPrefix(a.Value, "n/a: ") }
 
 // WriteTo writes the header as config lines.
 func (p Provenance) WriteTo(w io.Writer) (int64, error) {
@@ -260,6 +281,9 @@ type Machine struct {
 	// Remote is the agent machine of a remote run; zero for a local one.
 	Remote RemoteMachine
 	Knobs  []StrategyKnobs
+	// Anchors are the anchor lines of a run with anchors, keys with
+	// the KeyAnchor prefix; none without.
+	Anchors []ConfigLine
 }
 
 // A RemoteMachine is the machine an agent ran the socket benchmarks'
@@ -337,6 +361,7 @@ func NewProvenance(m Machine, s RunSettings) Provenance {
 	for _, k := range m.Knobs {
 		p.Lines = append(p.Lines, ConfigLine{KeyKnobs + k.Strategy, k.Knobs})
 	}
+	p.Lines = append(p.Lines, m.Anchors...)
 	for i := range p.Lines {
 		p.Lines[i].Value = OneLine(p.Lines[i].Value)
 	}

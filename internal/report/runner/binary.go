@@ -26,6 +26,9 @@ type Binary struct {
 	Bench     string // the -bench pattern selecting benchmarks; "" for all
 	Quick     bool   // run with -test.short
 	Remote    Remote // the agent of a remote run's socket benchmarks; zero for a local run
+	// Anchors are the flags of the anchors the binary runs or starts
+	// (BenchFlags); none for a run without anchors.
+	Anchors []string
 }
 
 // Build builds the binary (go test -c ./bench). A failure carries the
@@ -102,6 +105,8 @@ func (b *Binary) args(j Job, benchtime string, seed int64) []string {
 	if seed != 0 {
 		args = append(args, fmt.Sprintf("%s=%d", ShuffleFlag, seed))
 	}
+	args = append(args, ColumnFlags(j.Only, j.Skip)...)
+	args = append(args, b.Anchors...)
 	return append(args, b.Remote.flagsFor(j.Bench)...)
 }
 

@@ -40,6 +40,7 @@ type Calibration struct {
 	Name  string          // the job's id: "Spawn", "PingPong-2"
 	Wall  time.Duration   // the whole process
 	Calls []time.Duration // one call of each leaf that ran
+	Impls []string        // the column (impl=) of each call's leaf; "" for none
 }
 
 // calibrate reads a 1x run's output.
@@ -53,6 +54,7 @@ func Calibrate(name string, out []byte, wall time.Duration) Calibration {
 		}
 		if sec, ok := res.Value("sec/op"); ok {
 			c.Calls = append(c.Calls, time.Duration(sec*1e9*float64(res.Iters)))
+			c.Impls = append(c.Impls, implOf(string(res.Name)))
 		}
 	}
 	return c

@@ -28,7 +28,7 @@ func TestRemoteFlags(t *testing.T) {
 		t.Errorf("local run: %q, want none", got)
 	}
 	bin := Binary{Remote: r}
-	if args := bin.args(Job{"BenchmarkEcho", 1}, "1x", 0); !slices.Equal(args[len(args)-2:], want) {
+	if args := bin.args(Job{Bench: "BenchmarkEcho", CPUs: 1}, "1x", 0); !slices.Equal(args[len(args)-2:], want) {
 		t.Errorf("binary args %q do not end with the remote flags", args)
 	}
 }

@@ -246,7 +246,7 @@ func rankRow(group int, r *Row, units benchfmt.UnitMetadataMap) []uTest {
 	best := r.Metrics[0].Cells[r.Verdict.Best]
 	var tests []uTest
 	for i, c := range r.Metrics[0].Cells {
-		if i == r.Verdict.Best || !c.OK() {
+		if i == r.Verdict.Best || !c.Ranked() {
 			continue
 		}
 		cmp := assumption.Compare(best.Sample, c.Sample)
@@ -317,11 +317,12 @@ func rank(m Metric, higher bool) Verdict {
 	return v
 }
 
-// byMedian lists the columns of m that have data, best median first.
+// byMedian lists the ranked columns of m (strategies with data, not
+// anchors), best median first.
 func byMedian(m Metric, higher bool) []int {
 	var have []int
 	for i, c := range m.Cells {
-		if c.OK() {
+		if c.Ranked() {
 			have = append(have, i)
 		}
 	}

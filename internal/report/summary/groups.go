@@ -80,6 +80,13 @@ var groups = []Group{
 		Handoff:    true,
 	},
 	{
+		ID: "port", Title: "Completion port",
+		Question:   "What does one no-op cost through iocp_style's completion port itself, below the strategy interface, set against the same loop on liburing?",
+		Benchmarks: []string{"Nop"},
+		Headline:   []string{timePerUnit},
+		Chart:      DotChart,
+	},
+	{
 		ID: "wake", Title: "Wake",
 		Question:   "What does it cost to wake a waiting task, on the same thread, across threads and from outside?",
 		Benchmarks: []string{"PingPong", "WakeExternal", "FanOut"},

@@ -17,7 +17,7 @@ func ExampleGroupOf() {
 	// Echo         io       .name:(Echo OR Pump OR HTTP OR Churn)
 	// Latency      latency  .name:(Latency)
 	// Idle         memory   .name:(Idle)
-	// SomethingNew other    -.name:(Handoff OR Spawn OR Chain OR Inject OR Yield OR PingPong OR WakeExternal OR FanOut OR Timers OR Echo OR Pump OR HTTP OR Churn OR Latency OR Idle OR Harness)
+	// SomethingNew other    -.name:(Handoff OR Spawn OR Chain OR Inject OR Yield OR Nop OR PingPong OR WakeExternal OR FanOut OR Timers OR Echo OR Pump OR HTTP OR Churn OR Latency OR Idle OR Harness)
 }
 
 func TestGroupOf(t *testing.T) {
@@ -60,7 +60,7 @@ func TestBenchstatFilter(t *testing.T) {
 	if got := GroupOf("Spawn").BenchstatFilter(); got != ".name:(Spawn OR Chain OR Inject OR Yield)" {
 		t.Errorf("dispatch filter %q", got)
 	}
-	if got := otherGroup.BenchstatFilter(); got != "-.name:(Handoff OR Spawn OR Chain OR Inject OR Yield OR PingPong OR WakeExternal OR FanOut OR Timers OR Echo OR Pump OR HTTP OR Churn OR Latency OR Idle OR Harness)" {
+	if got := otherGroup.BenchstatFilter(); got != "-.name:(Handoff OR Spawn OR Chain OR Inject OR Yield OR Nop OR PingPong OR WakeExternal OR FanOut OR Timers OR Echo OR Pump OR HTTP OR Churn OR Latency OR Idle OR Harness)" {
 		t.Errorf("other filter %q", got)
 	}
 }

@@ -69,7 +69,8 @@ var socketGroups = []string{"io", "latency", "memory"}
 // A placement is what one result line says about where it ran.
 type placement struct {
 	budget     int  // the -N suffix; 1 without one
-	has        bool // the result carries cpus and gomaxprocs
+	has        bool // the result carries cpus
+	hasMax     bool // ... and gomaxprocs (an anchor that is not a Go program has none)
 	cpus       int
 	gomaxprocs int
 	util       float64
@@ -92,7 +93,7 @@ func placementOf(res *benchfmt.Result, budget int) placement {
 	var okCPUs, okMax bool
 	p.cpus, okCPUs = get(UnitCPUs)
 	p.gomaxprocs, okMax = get(UnitGOMAXPROCS)
-	p.has = okCPUs && okMax
+	p.has, p.hasMax = okCPUs, okCPUs && okMax
 	p.util, p.hasUtil = res.Value(UnitCPUUtil)
 	if sec, ok := res.Value("sec/op"); ok {
 		p.wall = sec * float64(res.Iters)
@@ -111,11 +112,14 @@ func placementOf(res *benchfmt.Result, budget int) placement {
 // kept to it (or said nothing about its placement).
 func (p placement) overBudget() []string {
 	var why []string
-	if p.has && p.gomaxprocs != p.budget {
+	if p.hasMax && p.gomaxprocs != p.budget {
 		why = append(why, fmt.Sprintf("GOMAXPROCS %d with a budget of %d", p.gomaxprocs, p.budget))
 	}
-	if p.has && p.cpus > p.gomaxprocs {
+	if p.hasMax && p.cpus > p.gomaxprocs {
 		why = append(why, fmt.Sprintf("on %s with GOMAXPROCS %d", plural(p.cpus, "CPU"), p.gomaxprocs))
+	}
+	if p.has && !p.hasMax && p.cpus > p.budget {
+		why = append(why, fmt.Sprintf("on %s with a budget of %d", plural(p.cpus, "CPU"), p.budget))
 	}
 	if p.socket && p.shared > 0 {
 		why = append(why, fmt.Sprintf("sharing %s with the client", plural(p.shared, "CPU")))
@@ -131,6 +135,9 @@ func (p placement) overBudget() []string {
 func (p placement) shape() string {
 	if !p.has {
 		return "no placement read back"
+	}
+	if !p.hasMax && !p.socket {
+		return fmt.Sprintf("process on %s, not a Go program (an anchor)", plural(p.cpus, "CPU"))
 	}
 	if !p.socket {
 		return fmt.Sprintf("process on %s with GOMAXPROCS %d", plural(p.cpus, "CPU"), p.gomaxprocs)

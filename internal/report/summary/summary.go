@@ -127,10 +127,24 @@ type Cell struct {
 	Drift float64
 	// Skip is why the strategy has no data here, when it said.
 	Skip string
+	// Anchor: the column is an anchor (IsAnchor), shown for reference and
+	// never ranked.
+	Anchor bool
 }
 
 // OK reports whether the cell has data.
 func (c Cell) OK() bool { return c.Sample != nil && len(c.Sample.Values) > 0 }
+
+// Ranked reports whether the cell takes part in a row's verdict: it has
+// data and is a strategy's, not an anchor's.
+func (c Cell) Ranked() bool { return c.OK() && !c.Anchor }
+
+// AnchorPrefix starts the impl value of every anchor's column.
+const AnchorPrefix = "anchor-"
+
+// IsAnchor reports whether a column is an anchor's (impl=anchor-<name>):
+// an outside reference run beside the strategies, not a strategy.
+func IsAnchor(impl string) bool { return strings.HasPrefix(impl, AnchorPrefix) }
 
 // higherIsBetter reports the direction of a unit: rates ("…/s") are
 // better higher, everything else (time, bytes, counts per unit) lower,
@@ -254,6 +268,7 @@ func (c *collector) group(g Group, known []string, f *raw.File) GroupSummary {
 			if vs := c.perCall[cellKey{id, impl, "sec/op"}]; len(vs) > 0 {
 				row.PerCall.Cells[i] = newCell(vs, benchmath.AssumeNothing)
 			}
+			row.PerCall.Cells[i].Anchor = IsAnchor(impl)
 		}
 		for _, unit := range headlineFirst(c.units[id], row.Headline) {
 			row.Metrics = append(row.Metrics, c.metric(&gs, row, unit, f))
@@ -272,9 +287,11 @@ func (c *collector) metric(gs *GroupSummary, row *Row, unit string, f *raw.File)
 		vs := c.values[cellKey{id, impl, unit}]
 		if len(vs) == 0 {
 			m.Cells[i].Skip = skipReason(f.Skips, row, impl)
+			m.Cells[i].Anchor = IsAnchor(impl)
 			continue
 		}
 		m.Cells[i] = newCell(vs, f.Units.GetAssumption(unit))
+		m.Cells[i].Anchor = IsAnchor(impl)
 		for _, w := range m.Cells[i].Summary.Warnings {
 			gs.Warnings = appendUnique(gs.Warnings, w.Error())
 		}

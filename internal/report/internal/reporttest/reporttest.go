@@ -158,6 +158,14 @@ type FakeRunner struct {
 
 	Runs []string   // "BenchmarkX@benchtime" per benchmark binary run, in order
 	Args [][]string // the binary's arguments per run, in order
+
+	// AnchorBuildErr fails the build of an anchor, by name ("rust").
+	AnchorBuildErr map[string]error
+	// AnchorOutput is what an anchor program prints: "rustanchor
+	// -version", or "rustanchor Spawn" for a run of its Spawn job.
+	AnchorOutput map[string]string
+	// AnchorRuns are "rustanchor Spawn@50x" per anchor program run.
+	AnchorRuns []string
 }
 
 // Run implements process.Runner.
@@ -186,6 +194,10 @@ func (f *FakeRunner) Run(_ context.Context, _ string, stdout, stderr io.Writer, 
 		io.WriteString(stderr, errOut)
 	case strings.HasSuffix(name, "bench.test"):
 		return f.runBinary(stdout, args)
+	case strings.HasSuffix(name, "/build.sh") || (name == "go" && args[0] == "build"):
+		return f.AnchorBuildErr[anchorOf(append([]string{name}, args...))]
+	case f.AnchorOutput != nil:
+		return f.runAnchor(stdout, filepath.Base(name), args)
 	default:
 		return errors.New("FakeRunner: unexpected command " + name)
 	}
@@ -216,6 +228,33 @@ func (f *FakeRunner) runBinary(stdout io.Writer, args []string) error {
 		return f.ExitErr[top]
 	}
 	io.WriteString(stdout, "PASS\n")
+	return nil
+}
+
+// anchorOf is the anchor a build command builds: the directory after
+// "anchors/" in its arguments.
+func anchorOf(cmd []string) string {
+	for _, arg := range cmd {
+		if _, rest, ok := strings.Cut(arg, "anchors/"); ok {
+			name, _, _ := strings.Cut(rest, "/")
+			return name
+		}
+	}
+	return ""
+}
+
+// runAnchor plays an anchor program.
+func (f *FakeRunner) runAnchor(stdout io.Writer, prog string, args []string) error {
+	key := prog + " " + args[0]
+	if args[0] == "-bench" {
+		key = prog + " " + args[1]
+		f.AnchorRuns = append(f.AnchorRuns, key+"@"+ArgValue(args, "-benchtime"))
+	}
+	out, ok := f.AnchorOutput[key]
+	if !ok {
+		return errors.New("FakeRunner: unexpected anchor run " + prog + " " + strings.Join(args, " "))
+	}
+	io.WriteString(stdout, out)
 	return nil
 }
 
