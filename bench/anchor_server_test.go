@@ -319,13 +319,13 @@ func threadCPUs(statusFile string) (affinity.Set, error) {
 func measureAnchor(b *testing.B, c *anchorChild, unit string, perCall int, call func() error) (float64, serverPlace) {
 	// As in measureAt, the wall-clock window encloses the CPU window.
 	wall0 := time.Now()
-	cpu0, err := c.cpu()
+	u0, err := c.usage()
 	if err != nil {
 		b.Fatal(err)
 	}
 	loop(b, call)
 	elapsed := b.Elapsed()
-	cpu1, err := c.cpu()
+	u1, err := c.usage()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -337,11 +337,77 @@ func measureAnchor(b *testing.B, c *anchorChild, unit string, perCall int, call 
 	at := serverPlace{cpus: set.Len(), gomaxprocs: c.gomaxprocs, set: set}
 	reportServerPlace(b, at)
 	units := float64(b.N) * float64(perCall)
-	ms, perUnit := serverMetrics(cpu1-cpu0, wall, elapsed, iostrat.Stats{}, units, unit)
+	u := u1.sub(u0)
+	if u1.switches < u0.switches {
+		u.known = false // a thread ended in between, taking its count along
+	}
+	ms, perUnit := serverMetrics(u, wall, elapsed, iostrat.Stats{}, units, unit)
 	for _, m := range ms {
 		b.ReportMetric(m.value, m.unit)
 	}
 	return perUnit, at
+}
+
+// usage is the child's CPU time and its live threads' context switches,
+// read from outside it.
+func (c *anchorChild) usage() (usage, error) {
+	cpu, err := c.cpu()
+	if err != nil {
+		return usage{}, err
+	}
+	switches, err := c.switches()
+	if err != nil {
+		return usage{}, err
+	}
+	return usage{cpu: cpu, switches: switches, known: true}, nil
+}
+
+// switches sums the context switches, voluntary and involuntary, of the
+// child's threads, now. Unlike getrusage's, the count of a thread that
+// has ended is lost; a Go server keeps its threads.
+func (c *anchorChild) switches() (uint64, error) {
+	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", c.cmd.Process.Pid))
+	if err != nil || len(files) == 0 {
+		return 0, fmt.Errorf("no threads of process %d in /proc (%v)", c.cmd.Process.Pid, err)
+	}
+	var sum uint64
+	for _, f := range files {
+		n, err := threadSwitches(f)
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+			continue // the thread ended after the glob
+		}
+		if err != nil {
+			return 0, err
+		}
+		sum += n
+	}
+	return sum, nil
+}
+
+// threadSwitches reads a thread's context switches from its status file.
+func threadSwitches(statusFile string) (uint64, error) {
+	data, err := os.ReadFile(statusFile)
+	if err != nil {
+		return 0, err
+	}
+	var sum uint64
+	seen := 0
+	for line := range strings.Lines(string(data)) {
+		for _, key := range []string{"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"} {
+			if v, ok := strings.CutPrefix(line, key); ok {
+				n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+				if err != nil {
+					return 0, fmt.Errorf("%s: %s %w", statusFile, key, err)
+				}
+				sum += n
+				seen++
+			}
+		}
+	}
+	if seen != 2 {
+		return 0, fmt.Errorf("%s: no voluntary_ctxt_switches and nonvoluntary_ctxt_switches", statusFile)
+	}
+	return sum, nil
 }
 
 // tailWriter keeps the last max bytes written to it.

@@ -148,6 +148,12 @@
 //	                                                   futex-waits, futex-wakes, sched-yields, threads,
 //	                                                   ctx-switches-voluntary, ctx-switches-involuntary
 //	                                                   (the last two for the whole process, from getrusage)
+//	ctx-switches/<unit>                                the server process's context switches, voluntary
+//	                                                   and involuntary, every thread's, as the kernel
+//	                                                   counted them (getrusage; for an anchor server its
+//	                                                   threads' /proc status), whatever the strategy:
+//	                                                   a thread that blocks and is woken, or a hand-off
+//	                                                   between threads (not with -iostrat.remote)
 //	syscalls/<unit>                                    the kept syscall counters' total (futex and
 //	                                                   sched_yield calls included; threads and context
 //	                                                   switches are not system calls and stay out)

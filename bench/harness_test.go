@@ -124,10 +124,10 @@ func measureAt(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call 
 	// so that on a budget of N CPUs cpu-util cannot exceed N by more than
 	// the kernel's accounting error, however short the loop.
 	wall0 := time.Now()
-	cpu0 := processCPU()
+	u0 := processUsage()
 	loop(b, call)
 	elapsed := b.Elapsed()
-	cpu := processCPU() - cpu0
+	u := processUsage().sub(u0)
 	wall := time.Since(wall0)
 	runtime.ReadMemStats(&m1)
 	at := reportPlacement(b)
@@ -136,7 +136,7 @@ func measureAt(b *testing.B, rt iostrat.Runtime, unit string, perCall int, call 
 	if rt != nil && units > 0 {
 		d = rt.Stats().Sub(before)
 	}
-	ms, perUnit := serverMetrics(cpu, wall, elapsed, d, units, unit)
+	ms, perUnit := serverMetrics(u, wall, elapsed, d, units, unit)
 	if units > 0 {
 		ms = append(ms, metric{float64(m1.Mallocs-m0.Mallocs) / units, perAllocs + unit})
 	}
@@ -153,16 +153,38 @@ func reportRate(b *testing.B, nsPerUnit float64, unit string) {
 	}
 }
 
-// processCPU is the CPU time, user and system, of every thread of this
-// process so far. In the socket benchmarks the client is another process,
-// so this is the server's CPU alone: a figure that still separates the
-// strategies when the client, not the server, limits throughput.
-func processCPU() time.Duration {
+// usage is what a process spent so far, as the kernel accounts it.
+type usage struct {
+	cpu time.Duration // user and system, every thread
+	// switches counts the context switches of every thread, voluntary
+	// (it blocked) and involuntary (it was preempted); known reports
+	// whether they could be read.
+	switches uint64
+	known    bool
+}
+
+// sub is the usage between earlier and u.
+func (u usage) sub(earlier usage) usage {
+	return usage{cpu: u.cpu - earlier.cpu, switches: u.switches - earlier.switches, known: u.known && earlier.known}
+}
+
+// processUsage is this process's usage so far, from getrusage: the CPU
+// time of every thread, and their context switches. In the socket
+// benchmarks the client is another process, so this is the server's
+// alone: CPU time that still separates the strategies when the client,
+// not the server, limits throughput, and the context switches that
+// explain much of it (a thread that blocks and is woken, a hand-off
+// between threads).
+func processUsage() usage {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return usage{}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return usage{
+		cpu:      time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+		switches: uint64(ru.Nvcsw + ru.Nivcsw),
+		known:    true,
+	}
 }
 
 // size picks the full or the -short value of a workload parameter.

@@ -163,7 +163,7 @@ func measureRemote(b *testing.B, r *remoteServer, unit string, perCall int, call
 // returns the nanoseconds per unit.
 func remoteMetrics(before, after agent.Report, elapsed, wall time.Duration, units float64, unit string) ([]metric, float64) {
 	d := statsOf(after.Stats).Sub(statsOf(before.Stats))
-	return serverMetrics(after.CPU-before.CPU, wall, elapsed, d, units, unit)
+	return serverMetrics(usage{cpu: after.CPU - before.CPU}, wall, elapsed, d, units, unit) // the agent does not report context switches
 }
 
 // remotePlace is where the agent says its server ran.

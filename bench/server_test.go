@@ -77,20 +77,25 @@ type metric struct {
 }
 
 // serverMetrics are the figures of a measured loop that describe the
-// server, the same whether it ran here or in the agent: cpu-util (cpu ÷
-// wall), ns/<unit> (elapsed ÷ units), cpu-ns/<unit>, each kept counter of
-// d per unit and the syscall total per unit. It also returns the
-// nanoseconds per unit; with no units, only cpu-util.
-func serverMetrics(cpu, wall, elapsed time.Duration, d iostrat.Stats, units float64, unit string) ([]metric, float64) {
+// server, the same whether it ran here, in an anchor's process or in the
+// agent: cpu-util (CPU time ÷ wall), ns/<unit> (elapsed ÷ units),
+// cpu-ns/<unit>, ctx-switches/<unit> when the process's context switches
+// were read, each kept counter of d per unit and the syscall total per
+// unit. It also returns the nanoseconds per unit; with no units, only
+// cpu-util.
+func serverMetrics(u usage, wall, elapsed time.Duration, d iostrat.Stats, units float64, unit string) ([]metric, float64) {
 	var ms []metric
 	if wall > 0 {
-		ms = append(ms, metric{float64(cpu) / float64(wall), unitCPUUtil})
+		ms = append(ms, metric{float64(u.cpu) / float64(wall), unitCPUUtil})
 	}
 	if units == 0 {
 		return ms, 0
 	}
 	perUnit := float64(elapsed.Nanoseconds()) / units
-	ms = append(ms, metric{perUnit, perNanos + unit}, metric{float64(cpu.Nanoseconds()) / units, perCPUNanos + unit})
+	ms = append(ms, metric{perUnit, perNanos + unit}, metric{float64(u.cpu.Nanoseconds()) / units, perCPUNanos + unit})
+	if u.known {
+		ms = append(ms, metric{float64(u.switches) / units, perSwitches + unit})
+	}
 	for _, c := range iostrat.Counters() {
 		if v, ok := d.Get(c); ok {
 			ms = append(ms, metric{float64(v) / units, c.String() + "/" + unit})

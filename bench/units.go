@@ -18,6 +18,7 @@ const (
 	perAllocs   = "allocs/"
 	perCPUNanos = "cpu-ns/" // prefix of the process CPU time per unit
 	perSyscall  = "syscalls/"
+	perSwitches = "ctx-switches/" // prefix of the process's context switches per unit
 
 	unitP50     = "p50-ns"
 	unitP99     = "p99-ns"

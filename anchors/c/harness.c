@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static char running[256]; /* the name of the leaf running, for fail */
@@ -130,22 +131,37 @@ static void print_skip(const char *why)
 }
 
 /*
- * measure makes the warm-up call and the measured calls, and returns the
- * wall and process CPU nanoseconds of the measured ones, or a SKIP
- * reason. The wall window encloses the CPU window, clock reads included,
- * as in iostrat's harness, so cpu-util cannot exceed the budget by more
- * than the kernel's accounting error.
+ * switches is the process's context switches so far, voluntary and
+ * involuntary, every thread's (ended ones included), as getrusage counts
+ * them: the figure iostrat's harness reports as ctx-switches/<unit>.
  */
-static const char *measure(const struct leaf *l, struct job *j, long calls, int64_t *wall, int64_t *cpu)
+static int64_t switches(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		fail("getrusage: %s", strerror(errno));
+	return (int64_t)ru.ru_nvcsw + (int64_t)ru.ru_nivcsw;
+}
+
+/*
+ * measure makes the warm-up call and the measured calls, and returns the
+ * wall and process CPU nanoseconds of the measured ones and the context
+ * switches during them, or a SKIP reason. The wall window encloses the
+ * CPU window, clock reads included, as in iostrat's harness, so cpu-util
+ * cannot exceed the budget by more than the kernel's accounting error.
+ */
+static const char *measure(const struct leaf *l, struct job *j, long calls, int64_t *wall, int64_t *cpu, int64_t *cs)
 {
 	const char *skip = l->work->call(j); /* warm-up */
 	if (skip != NULL)
 		return skip;
 	int64_t wall0 = now(CLOCK_MONOTONIC);
+	int64_t cs0 = switches();
 	int64_t cpu0 = now(CLOCK_PROCESS_CPUTIME_ID);
 	for (long k = 0; k < calls && skip == NULL; k++)
 		skip = l->work->call(j);
 	*cpu = now(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+	*cs = switches() - cs0;
 	*wall = now(CLOCK_MONOTONIC) - wall0;
 	return skip;
 }
@@ -163,8 +179,8 @@ void run_leaf(const struct leaf *l, const struct options *o)
 		print_skip(skip);
 		return;
 	}
-	int64_t wall = 0, cpu = 0;
-	skip = measure(l, &j, o->calls, &wall, &cpu);
+	int64_t wall = 0, cpu = 0, cs = 0;
+	skip = measure(l, &j, o->calls, &wall, &cpu, &cs);
 	int cpus = observed_cpus();
 	if (l->work->close)
 		l->work->close(&j);
@@ -181,6 +197,8 @@ void run_leaf(const struct leaf *l, const struct options *o)
 	snprintf(per, sizeof per, "cpu-ns/%s", l->unit);
 	metric((double)cpu / units, per);
 	metric((double)cpu / (double)wall, "cpu-util");
+	snprintf(per, sizeof per, "ctx-switches/%s", l->unit);
+	metric((double)cs / units, per);
 	metric(cpus, "cpus");
 	printf("\n");
 	fflush(stdout);

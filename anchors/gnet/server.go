@@ -39,7 +39,10 @@ const maxScratch = 256 << 10
 // the kernel send a reset that can destroy the response.
 //
 // Reads are iostrat.DefaultReadBuffer (16 KiB) as for every strategy
-// (gnet's default is 64 KiB). What stays gnet's own is its loop: its
+// (gnet's default is 64 KiB). What stays gnet's own is its loop: a
+// goroutine, not locked to a thread, that blocks in epoll_wait (callback's
+// loop is a thread of its own parked on Go's netpoller, so an idle gnet
+// loop costs fewer context switches: ctx-switches/<unit>), its
 // ring buffers for input that a read leaves unconsumed and for output the
 // socket does not take, a main reactor accepting and handing
 // connections to -loops event loops, and no backpressure (gnet reads on

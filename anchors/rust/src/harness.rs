@@ -12,6 +12,9 @@ pub struct Sample {
     pub wall: Duration,
     /// CPU time of the whole process over the measured calls.
     pub cpu: Duration,
+    /// Context switches of the whole process over the measured calls,
+    /// voluntary and involuntary.
+    pub switches: u64,
     /// CPUs in the union of the process's threads' affinities, read back
     /// after the measured calls.
     pub cpus: usize,
@@ -29,13 +32,15 @@ pub fn measure(calls: u64, want: u64, mut call: impl FnMut() -> u64) -> Result<S
         }
     };
     check(call(), "the warm-up call")?;
-    let cpu0 = sys::process_cpu_time();
     let start = Instant::now();
+    let switches0 = sys::process_switches();
+    let cpu0 = sys::process_cpu_time();
     for i in 1..=calls {
         check(call(), &format!("measured call {i}"))?;
     }
-    let wall = start.elapsed();
     let cpu = sys::process_cpu_time().saturating_sub(cpu0);
+    let switches = sys::process_switches().saturating_sub(switches0);
+    let wall = start.elapsed();
     let cpus = sys::observed_cpus()
         .map_err(|err| format!("reading the CPUs of the process's threads: {err}"))?
         .len();
@@ -43,12 +48,14 @@ pub fn measure(calls: u64, want: u64, mut call: impl FnMut() -> u64) -> Result<S
         calls,
         wall,
         cpu,
+        switches,
         cpus,
     })
 }
 
 /// The result line, as `go test -bench` prints it: name, calls, ns/op, then
-/// time and CPU time per unit of work, CPU utilisation and CPUs.
+/// time and CPU time per unit of work, CPU utilisation, context switches
+/// per unit of work and CPUs.
 pub fn result_line(name: &str, unit: &str, units_per_call: u64, s: &Sample) -> String {
     let wall = s.wall.as_nanos() as f64;
     let cpu = s.cpu.as_nanos() as f64;
@@ -59,6 +66,7 @@ pub fn result_line(name: &str, unit: &str, units_per_call: u64, s: &Sample) -> S
         (wall / units, format!("ns/{unit}")),
         (cpu / units, format!("cpu-ns/{unit}")),
         (cpu / wall, "cpu-util".to_string()),
+        (s.switches as f64 / units, format!("ctx-switches/{unit}")),
         (s.cpus as f64, "cpus".to_string()),
     ] {
         line.push('\t');
@@ -137,6 +145,7 @@ mod tests {
             calls: 50,
             wall: Duration::from_nanos(50 * 2_177_640),
             cpu: Duration::from_nanos(50 * 2_200_000),
+            switches: 1_000,
             cpus: 1,
         };
         let line = result_line(
@@ -159,6 +168,8 @@ mod tests {
                 "cpu-ns/task",
                 "1.010",
                 "cpu-util",
+                "0.002000",
+                "ctx-switches/task",
                 "1.000",
                 "cpus"
             ]

@@ -1,5 +1,5 @@
-//! The few Linux calls the harness needs: the process's CPU clock and CPU
-//! affinity. Declared by hand (glibc has them all) so the crate depends on
+//! The few Linux calls the harness needs: the process's CPU clock, its
+//! context switches and CPU affinity. Declared by hand (glibc has them all) so the crate depends on
 //! nothing but tokio.
 
 use std::fs;
@@ -18,10 +18,17 @@ struct Timespec {
 #[repr(C)]
 struct CpuSet([c_ulong; 1024 / c_ulong::BITS as usize]);
 
+/// glibc's `struct rusage` on 64-bit Linux: two `struct timeval`s, then
+/// fourteen `long`s, of which ru_nvcsw and ru_nivcsw are the last two.
+#[repr(C)]
+struct Rusage([c_long; 18]);
+
 const CLOCK_PROCESS_CPUTIME_ID: c_int = 2;
+const RUSAGE_SELF: c_int = 0;
 
 extern "C" {
     fn clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
+    fn getrusage(who: c_int, usage: *mut Rusage) -> c_int;
     fn sched_getaffinity(pid: c_int, size: usize, mask: *mut CpuSet) -> c_int;
     fn sched_setaffinity(pid: c_int, size: usize, mask: *const CpuSet) -> c_int;
 }
@@ -41,6 +48,16 @@ pub fn process_cpu_time() -> Duration {
         io::Error::last_os_error()
     );
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Context switches of the whole process so far (every thread, ended ones
+/// included), voluntary and involuntary, as getrusage counts them.
+pub fn process_switches() -> u64 {
+    let mut ru = Rusage([0; 18]);
+    // SAFETY: getrusage writes one struct rusage, which `ru` is.
+    let rc = unsafe { getrusage(RUSAGE_SELF, &mut ru) };
+    assert_eq!(rc, 0, "getrusage: {}", io::Error::last_os_error());
+    (ru.0[16] + ru.0[17]) as u64
 }
 
 /// The CPUs the calling thread may run on, in ascending order.

@@ -104,15 +104,16 @@ func writeRatios(b *bytes.Buffer, ratios []summary.Ratio) {
 		b.WriteString("No strategy and its anchor have data on the same row in this run.\n\n")
 		return
 	}
-	b.WriteString("How many times its anchor's cost each strategy pays, row by row (median over median; the range comes from the two 95% CIs; above 1 the strategy costs more; a rate is turned over so that the ratio still reads as cost):\n\n")
-	b.WriteString("| strategy ÷ anchor | benchmark | cpus | unit | strategy | anchor | ratio (range) |\n| :-- | :-- | --: | :-- | --: | --: | --: |\n")
+	b.WriteString("How many times its anchor's cost each strategy pays, row by row (median over median; the range comes from the two 95% CIs; above 1 the strategy costs more; a rate is turned over so that the ratio still reads as cost). Beside it, the context switches of each one's process per unit of work, as the kernel counted them, where both were read: a thread that blocks and is woken again, or a hand-off between threads, shows there:\n\n")
+	b.WriteString("| strategy ÷ anchor | benchmark | cpus | unit | strategy | anchor | ratio (range) | ctx-switches per unit, strategy · anchor |\n| :-- | :-- | --: | :-- | --: | --: | --: | --: |\n")
 	var pairs []summary.AnchorPair
 	for _, q := range ratios {
 		si, ai := slices.Index(q.Group.Strategies, q.Pair.Strategy), slices.Index(q.Group.Strategies, q.Pair.Anchor)
 		m := q.Row.Metrics[0]
-		fmt.Fprintf(b, "| %s ÷ *%s* | `%s` | %d | %s | %s | %s | %s |\n",
+		fmt.Fprintf(b, "| %s ÷ *%s* | `%s` | %d | %s | %s | %s | %s | %s |\n",
 			q.Pair.Strategy, q.Pair.Anchor, escape(q.Row.Name), q.Row.CPUs, q.Unit,
-			formatValue(m.Cells[si].Summary.Center, q.Unit), formatValue(m.Cells[ai].Summary.Center, q.Unit), formatRatioRange(q))
+			formatValue(m.Cells[si].Summary.Center, q.Unit), formatValue(m.Cells[ai].Summary.Center, q.Unit), formatRatioRange(q),
+			switchesPair(q.Row, si, ai))
 		if !slices.ContainsFunc(pairs, func(p summary.AnchorPair) bool { return p.Anchor == q.Pair.Anchor }) {
 			pairs = append(pairs, q.Pair)
 		}
@@ -126,6 +127,24 @@ func writeRatios(b *bytes.Buffer, ratios []summary.Ratio) {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
+}
+
+// switchesUnit prefixes the counter of a process's context switches per
+// unit of work (bench: ctx-switches/<unit>).
+const switchesUnit = "ctx-switches/"
+
+// switchesPair formats the context switches per unit of columns si and ai
+// on r, "0.0279 · 0.00981", or "—" unless both have them.
+func switchesPair(r *summary.Row, si, ai int) string {
+	for _, m := range r.Metrics {
+		if !strings.HasPrefix(m.Unit, switchesUnit) {
+			continue
+		}
+		if s, a := m.Cells[si], m.Cells[ai]; s.OK() && a.OK() {
+			return formatValue(s.Summary.Center, m.Unit) + " · " + formatValue(a.Summary.Center, m.Unit)
+		}
+	}
+	return "—"
 }
 
 // formatRatioRange formats a ratio and its range, "1.17× (0.98×–1.4×)";

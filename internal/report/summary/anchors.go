@@ -35,7 +35,7 @@ var AnchorPairs = []AnchorPair{
 	{Strategy: "iocp_uring", Anchor: "anchor-liburing", What: "the same no-op loop in C on liburing",
 		Differs: "the strategy's port keeps a completion record and a token table per op; liburing's loop only counts CQEs"},
 	{Strategy: "callback", Anchor: "anchor-gnet", What: "gnet v2's event loops serving the suite's own protocol handlers",
-		Differs: "gnet reads into its own ring buffers and writes through its own outbound buffer; the parsing and responses are the same code",
+		Differs: "the parsing and responses are the same code, but the loops around them are not. gnet's loop is a goroutine that blocks in epoll_wait, so an idle loop costs the sleep and wake of one thread; callback's loop is an OS thread of its own, parked on Go's netpoller (so that at one CPU a goroutine it wakes runs at once), and each time it goes idle the Go scheduler hands the P to another thread and back: a futex wake and more context switches per wait, which the ctx-switches column shows. gnet also reads into its own ring buffers and writes through its own outbound buffer",
 		Rows:    func(r *Row) bool { return r.Base == "HTTP" || r.Key("size") == "64B" }},
 	{Strategy: "iocp_uring_kernelpost", Anchor: "anchor-epoll", What: "a one-thread epoll loop in C whose two tasks wake each other through a socketpair: a same-thread wake through the kernel, as iocp_uring_kernelpost's posts are",
 		Differs: "a C hop is a one-byte write, an epoll_wait and a read (readiness); a kernelpost hop is one NOP submitted and reaped through the ring (completion), plus the strategy's task machinery"},
