@@ -30,8 +30,10 @@ type AnchorPair struct {
 
 // AnchorPairs are the pairs the ratio table shows, in its order.
 var AnchorPairs = []AnchorPair{
-	{Strategy: "futures", Anchor: "anchor-tokio-ct", What: "tokio's current-thread runtime"},
-	{Strategy: "futures", Anchor: "anchor-rust-vtable", What: "a small Rust executor whose waker is a hand-written RawWakerVTable"},
+	{Strategy: "futures", Anchor: "anchor-tokio-ct", What: "tokio's current-thread runtime",
+		Differs: "an outside wake (WakeExternal) reaches tokio's thread asleep in the kernel (a futex) directly; " + netpollPark},
+	{Strategy: "futures", Anchor: "anchor-rust-vtable", What: "a small Rust executor whose waker is a hand-written RawWakerVTable",
+		Differs: "an outside wake (WakeExternal) reaches its thread asleep in the kernel (std::thread::park, a futex) directly; " + netpollPark},
 	{Strategy: "iocp_uring", Anchor: "anchor-liburing", What: "the same no-op loop in C on liburing",
 		Differs: "the strategy's port keeps a completion record and a token table per op; liburing's loop only counts CQEs"},
 	{Strategy: "callback", Anchor: "anchor-gnet", What: "gnet v2's event loops serving the suite's own protocol handlers",
@@ -39,7 +41,8 @@ var AnchorPairs = []AnchorPair{
 		Rows:    func(r *Row) bool { return r.Base == "HTTP" || r.Key("size") == "64B" }},
 	{Strategy: "iocp_uring_kernelpost", Anchor: "anchor-epoll", What: "a one-thread epoll loop in C whose two tasks wake each other through a socketpair: a same-thread wake through the kernel, as iocp_uring_kernelpost's posts are",
 		Differs: "a C hop is a one-byte write, an epoll_wait and a read (readiness); a kernelpost hop is one NOP submitted and reaped through the ring (completion), plus the strategy's task machinery"},
-	{Strategy: "callback", Anchor: "anchor-eventfd", What: "an epoll loop in C woken by an eventfd write from a plain thread"},
+	{Strategy: "callback", Anchor: "anchor-eventfd", What: "an epoll loop in C woken by an eventfd write from a plain thread",
+		Differs: "the eventfd write wakes the C loop asleep in epoll_wait directly; " + netpollPark},
 	{Strategy: "goroutine", Anchor: "anchor-go", What: "the same workloads in plain Go (go, WaitGroup, Gosched, channels)",
 		Differs: "plain Go makes no hand-off into a runtime per call and keeps no counters"},
 	{Strategy: "goroutine", Anchor: "anchor-nethttp", What: "net/http's server",
@@ -47,6 +50,10 @@ var AnchorPairs = []AnchorPair{
 	{Strategy: "thread", Anchor: "anchor-pthread", What: "pthread_create and pthread_join in C"},
 	{Strategy: "thread", Anchor: "anchor-futex", What: "a futex word in C: two threads handing it over, or one woken from outside"},
 }
+
+// netpollPark says how the suite's loops wait, where an anchor's thread
+// sleeps in the kernel instead: the difference behind their outside wakes.
+const netpollPark = "the strategy's loop is a thread of its own parked on Go's netpoller (so that at one CPU a goroutine it wakes runs at once), which the wake reaches through the Go scheduler and a hand-off to the loop's thread: more context switches per wake, as the ctx-switches column shows"
 
 // A Ratio is a strategy's cost over its anchor's on one row: how many
 // times the anchor's cost the strategy pays (above 1: the strategy costs
