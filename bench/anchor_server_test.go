@@ -52,6 +52,10 @@ import (
 //     nanoseconds (the kernel's sum_exec_runtime, which getrusage's
 //     figures for a strategy's server are scaled to), where the utime and
 //     stime of /proc/PID/stat count whole clock ticks;
+//   - ctx-switches/<unit>: voluntary_ctxt_switches and
+//     nonvoluntary_ctxt_switches summed over /proc/PID/task/*/status, the
+//     threads alive before and after the measured loop (a count that goes
+//     down, a thread having ended in between, is left out);
 //   - cpus: the union of Cpus_allowed_list of /proc/PID/task/*/status,
 //     read after the measured loop;
 //   - gomaxprocs: the event loops gnet announced (its "loops" line), or
@@ -281,16 +285,17 @@ func processCPUClock(pid int) int32 {
 
 // cpus is the union of the affinities of the child's threads, now.
 func (c *anchorChild) cpus() (affinity.Set, error) {
-	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", c.cmd.Process.Pid))
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no threads of process %d in /proc (%v)", c.cmd.Process.Pid, err)
+	statuses, err := c.threadStatuses()
+	if err != nil {
+		return nil, err
 	}
 	var union affinity.Set
-	for _, f := range files {
-		set, err := threadCPUs(f)
-		if errors.Is(err, os.ErrNotExist) {
-			continue // the thread ended
+	for _, st := range statuses {
+		list, ok := statusField(st, "Cpus_allowed_list")
+		if !ok {
+			return nil, fmt.Errorf("process %d: a thread's status has no Cpus_allowed_list", c.cmd.Process.Pid)
 		}
+		set, err := affinity.Parse(list)
 		if err != nil {
 			return nil, err
 		}
@@ -300,18 +305,62 @@ func (c *anchorChild) cpus() (affinity.Set, error) {
 	return slices.Compact(union), nil
 }
 
-// threadCPUs reads Cpus_allowed_list from a /proc/.../status file.
-func threadCPUs(statusFile string) (affinity.Set, error) {
-	data, err := os.ReadFile(statusFile)
+// switches sums the context switches, voluntary and involuntary, of the
+// child's threads, now. Unlike getrusage's, the count of a thread that
+// has ended is lost; a Go server keeps its threads.
+func (c *anchorChild) switches() (uint64, error) {
+	statuses, err := c.threadStatuses()
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	for line := range strings.Lines(string(data)) {
-		if list, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
-			return affinity.Parse(strings.TrimSpace(list))
+	var sum uint64
+	for _, st := range statuses {
+		for _, key := range []string{"voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"} {
+			v, ok := statusField(st, key)
+			if !ok {
+				return 0, fmt.Errorf("process %d: a thread's status has no %s", c.cmd.Process.Pid, key)
+			}
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("process %d: %s: %w", c.cmd.Process.Pid, key, err)
+			}
+			sum += n
 		}
 	}
-	return nil, fmt.Errorf("%s: no Cpus_allowed_list", statusFile)
+	return sum, nil
+}
+
+// threadStatuses reads the /proc status file of each of the child's
+// threads, now; a thread that ends between the listing and the read is
+// left out.
+func (c *anchorChild) threadStatuses() ([]string, error) {
+	pid := c.cmd.Process.Pid
+	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no threads of process %d in /proc (%v)", pid, err)
+	}
+	var out []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+			continue // the thread ended
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, string(data))
+	}
+	return out, nil
+}
+
+// statusField is the value of key in a /proc status file's text.
+func statusField(status, key string) (string, bool) {
+	for line := range strings.Lines(status) {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
 }
 
 // measureAnchor is measureAt for an anchor server: the CPU time and the
@@ -360,54 +409,6 @@ func (c *anchorChild) usage() (usage, error) {
 		return usage{}, err
 	}
 	return usage{cpu: cpu, switches: switches, known: true}, nil
-}
-
-// switches sums the context switches, voluntary and involuntary, of the
-// child's threads, now. Unlike getrusage's, the count of a thread that
-// has ended is lost; a Go server keeps its threads.
-func (c *anchorChild) switches() (uint64, error) {
-	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", c.cmd.Process.Pid))
-	if err != nil || len(files) == 0 {
-		return 0, fmt.Errorf("no threads of process %d in /proc (%v)", c.cmd.Process.Pid, err)
-	}
-	var sum uint64
-	for _, f := range files {
-		n, err := threadSwitches(f)
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
-			continue // the thread ended after the glob
-		}
-		if err != nil {
-			return 0, err
-		}
-		sum += n
-	}
-	return sum, nil
-}
-
-// threadSwitches reads a thread's context switches from its status file.
-func threadSwitches(statusFile string) (uint64, error) {
-	data, err := os.ReadFile(statusFile)
-	if err != nil {
-		return 0, err
-	}
-	var sum uint64
-	seen := 0
-	for line := range strings.Lines(string(data)) {
-		for _, key := range []string{"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"} {
-			if v, ok := strings.CutPrefix(line, key); ok {
-				n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-				if err != nil {
-					return 0, fmt.Errorf("%s: %s %w", statusFile, key, err)
-				}
-				sum += n
-				seen++
-			}
-		}
-	}
-	if seen != 2 {
-		return 0, fmt.Errorf("%s: no voluntary_ctxt_switches and nonvoluntary_ctxt_switches", statusFile)
-	}
-	return sum, nil
 }
 
 // tailWriter keeps the last max bytes written to it.
@@ -622,6 +623,9 @@ func checkAnchorMetrics(t *testing.T, c *anchorChild, client *loadgen.Remote, ca
 		if v, ok := res.Extra[unit]; !ok || v <= 0 {
 			t.Errorf("%s = %v (reported: %v), want > 0: the server process works to answer", unit, v, ok)
 		}
+	}
+	if v, ok := res.Extra[perSwitches+unitMsg]; !ok || v <= 0 {
+		t.Errorf("%s = %v (reported: %v), want > 0: the server sleeps between the client's rounds", perSwitches+unitMsg, v, ok)
 	}
 	want := map[string]float64{unitCPUs: 1, unitGOMAXPROCS: 1, unitClientCPUs: float64(clientCPUs().Len())}
 	if startCPUs.Len() > 1 {

@@ -194,3 +194,22 @@ func size(full, short int) int {
 	}
 	return full
 }
+
+// TestMeasureAtSwitches checks that a measured loop reports the process's
+// context switches: a loop that sleeps every call blocks its thread, so
+// there are some.
+func TestMeasureAtSwitches(t *testing.T) {
+	setBenchtime(t, "20x")
+	res := testing.Benchmark(func(b *testing.B) {
+		measureAt(b, nil, unitMsg, 1, func() error {
+			time.Sleep(100 * time.Microsecond)
+			return nil
+		})
+	})
+	if res.N == 0 {
+		t.Fatal("the benchmark did not run")
+	}
+	if v, ok := res.Extra[perSwitches+unitMsg]; !ok || v <= 0 {
+		t.Errorf("%s = %v (reported: %v), want > 0: every call sleeps", perSwitches+unitMsg, v, ok)
+	}
+}

@@ -80,7 +80,7 @@ func TestMeasureRemote(t *testing.T) {
 			t.Errorf("%s = %v (reported: %v), want %v", unit, got, ok, w)
 		}
 	}
-	for _, unit := range []string{"epoll-waits/msg", "allocs/msg", "shared-cpus"} {
+	for _, unit := range []string{"epoll-waits/msg", "allocs/msg", "ctx-switches/msg", "shared-cpus"} {
 		if v, ok := res.Extra[unit]; ok {
 			t.Errorf("%s = %v reported; the agent does not give it, so it must read n/a", unit, v)
 		}
