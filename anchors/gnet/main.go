@@ -24,19 +24,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"runtime"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/panjf2000/gnet/v2"
 
 	"iostrat"
-	"iostrat/internal/affinity"
+	"iostrat/internal/anchorcmd"
 	"iostrat/internal/proto"
 )
 
@@ -47,28 +43,21 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// options are the command line.
-type options struct {
-	addr, proto, cpus string
-	loops             int
-	version           bool
-}
-
 // run is the whole program but the process: it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
+	o, err := anchorcmd.Parse("gnet", args, stderr, anchorcmd.Help{Proto: "protocol: echo or http", Loops: "gnet event loops, and GOMAXPROCS", Version: "print the versions of gnet and Go, then exit"})
 	if err != nil {
 		return 2
 	}
-	if o.version {
+	if o.Version {
 		return printVersion(stdout, stderr)
 	}
-	p, err := protocol(o.proto)
+	p, err := protocol(o.Proto)
 	if err != nil {
 		fmt.Fprintln(stderr, "gnet:", err)
 		return 2
 	}
-	if err := place(o); err != nil {
+	if err := anchorcmd.Place(o); err != nil {
 		fmt.Fprintln(stderr, "gnet:", err)
 		return 1
 	}
@@ -77,33 +66,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// parseFlags parses and checks the command line; the flag package has
-// reported any error on stderr.
-func parseFlags(args []string, stderr io.Writer) (options, error) {
-	var o options
-	fs := flag.NewFlagSet("gnet", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "`host:port` to listen on (port 0: any free port)")
-	fs.StringVar(&o.proto, "proto", "http", "protocol: echo or http")
-	fs.IntVar(&o.loops, "loops", 1, "gnet event loops, and GOMAXPROCS")
-	fs.StringVar(&o.cpus, "cpus", "", "CPU `list` (such as 0-1) to pin every thread to before serving; empty: stay where started")
-	fs.BoolVar(&o.version, "version", false, "print the versions of gnet and Go, then exit")
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		err := fmt.Errorf("unexpected arguments %q", fs.Args())
-		fmt.Fprintln(stderr, "gnet:", err)
-		return o, err
-	}
-	if o.loops < 1 {
-		err := fmt.Errorf("-loops %d: want at least 1", o.loops)
-		fmt.Fprintln(stderr, "gnet:", err)
-		return o, err
-	}
-	return o, nil
 }
 
 // protocol returns the protocol the anchor serves under name: the suite's
@@ -116,29 +78,13 @@ func protocol(name string) (iostrat.Protocol, error) {
 	return nil, fmt.Errorf("-proto %q is not served (want echo or http)", name)
 }
 
-// place pins every thread of the process to -cpus, if given, and sets
-// GOMAXPROCS to -loops, as the suite gives a strategy's server its budget.
-func place(o options) error {
-	if o.cpus != "" {
-		set, err := affinity.Parse(o.cpus)
-		if err != nil {
-			return err
-		}
-		if err := affinity.Pin(set); err != nil {
-			return err
-		}
-	}
-	runtime.GOMAXPROCS(o.loops)
-	return nil
-}
-
 // serve runs gnet until a stop signal or the end of stdin, then stops
 // the engine and returns once gnet has closed every loop.
-func serve(o options, p iostrat.Protocol, stdin io.Reader, stdout, stderr io.Writer) error {
-	ctx, stop := stopContext(stdin)
+func serve(o anchorcmd.Options, p iostrat.Protocol, stdin io.Reader, stdout, stderr io.Writer) error {
+	ctx, stop := anchorcmd.StopContext(stdin)
 	defer stop()
 	log := newCountingLogger(stderr)
-	srv := newServer(p, o.loops, log, stdout)
+	srv := newServer(p, o.Loops, log, stdout)
 	go func() {
 		<-ctx.Done()
 		eng := <-srv.booted
@@ -146,26 +92,15 @@ func serve(o options, p iostrat.Protocol, stdin io.Reader, stdout, stderr io.Wri
 		// as soon as the loops are closed, and main with it.
 		_ = eng.Stop(context.Background())
 	}()
-	err := gnet.Run(srv, "tcp://"+o.addr,
-		gnet.WithNumEventLoop(o.loops),
-		gnet.WithMulticore(o.loops > 1),
+	err := gnet.Run(srv, "tcp://"+o.Addr,
+		gnet.WithNumEventLoop(o.Loops),
+		gnet.WithMulticore(o.Loops > 1),
 		gnet.WithReadBufferCap(iostrat.DefaultReadBuffer), // every strategy's read size
 		gnet.WithLogger(log))
 	if err == nil {
 		err = srv.bootErr
 	}
 	return err
-}
-
-// stopContext is done on SIGTERM or SIGINT, or when stdin reaches its end
-// (the parent closed it, or died).
-func stopContext(stdin io.Reader) (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	go func() {
-		_, _ = io.Copy(io.Discard, stdin)
-		stop()
-	}()
-	return ctx, stop
 }
 
 // printVersion prints the versions of gnet and Go, as recorded in the

@@ -27,20 +27,17 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"syscall"
 	"time"
 
-	"iostrat/internal/affinity"
+	"iostrat/internal/anchorcmd"
 	"iostrat/internal/proto"
 )
 
@@ -48,78 +45,28 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// options are the command line.
-type options struct {
-	addr, proto, cpus string
-	loops             int
-	version           bool
-}
-
 // run is the whole program but the process: it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
+	o, err := anchorcmd.Parse("nethttp", args, stderr, anchorcmd.Help{Proto: "protocol: http only", Loops: "GOMAXPROCS", Version: "print the Go version, then exit"})
 	if err != nil {
 		return 2
 	}
-	if o.version {
+	if o.Version {
 		return printVersion(stdout, stderr)
 	}
-	if o.proto != "http" {
-		fmt.Fprintf(stderr, "nethttp: -proto %q is not served (want http)\n", o.proto)
+	if o.Proto != "http" {
+		fmt.Fprintf(stderr, "nethttp: -proto %q is not served (want http)\n", o.Proto)
 		return 2
 	}
-	if err := place(o); err != nil {
+	if err := anchorcmd.Place(o); err != nil {
 		fmt.Fprintln(stderr, "nethttp:", err)
 		return 1
 	}
-	if err := serve(o.addr, stdin, stdout, stderr); err != nil {
+	if err := serve(o.Addr, stdin, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "nethttp:", err)
 		return 1
 	}
 	return 0
-}
-
-// parseFlags parses and checks the command line; the flag package has
-// reported any error on stderr.
-func parseFlags(args []string, stderr io.Writer) (options, error) {
-	var o options
-	fs := flag.NewFlagSet("nethttp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "`host:port` to listen on (port 0: any free port)")
-	fs.StringVar(&o.proto, "proto", "http", "protocol: http only")
-	fs.IntVar(&o.loops, "loops", 1, "GOMAXPROCS")
-	fs.StringVar(&o.cpus, "cpus", "", "CPU `list` (such as 0-1) to pin every thread to before serving; empty: stay where started")
-	fs.BoolVar(&o.version, "version", false, "print the Go version, then exit")
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		err := fmt.Errorf("unexpected arguments %q", fs.Args())
-		fmt.Fprintln(stderr, "nethttp:", err)
-		return o, err
-	}
-	if o.loops < 1 {
-		err := fmt.Errorf("-loops %d: want at least 1", o.loops)
-		fmt.Fprintln(stderr, "nethttp:", err)
-		return o, err
-	}
-	return o, nil
-}
-
-// place pins every thread of the process to -cpus, if given, and sets
-// GOMAXPROCS to -loops, as the suite gives a strategy's server its budget.
-func place(o options) error {
-	if o.cpus != "" {
-		set, err := affinity.Parse(o.cpus)
-		if err != nil {
-			return err
-		}
-		if err := affinity.Pin(set); err != nil {
-			return err
-		}
-	}
-	runtime.GOMAXPROCS(o.loops)
-	return nil
 }
 
 // shutdownTimeout bounds the graceful end of the connections still open
@@ -137,7 +84,7 @@ func serve(addr string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "gomaxprocs %d\nlistening %s\n", runtime.GOMAXPROCS(0), ln.Addr())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	ctx, stop := stopContext(stdin)
+	ctx, stop := anchorcmd.StopContext(stdin)
 	defer stop()
 	select {
 	case err := <-served:
@@ -154,17 +101,6 @@ func serve(addr string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
-}
-
-// stopContext is done on SIGTERM or SIGINT, or when stdin reaches its end
-// (the parent closed it, or died).
-func stopContext(stdin io.Reader) (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	go func() {
-		_, _ = io.Copy(io.Discard, stdin)
-		stop()
-	}()
-	return ctx, stop
 }
 
 // Header values of a 200 response, shared read-only by every response so

@@ -55,7 +55,7 @@ func TestSlowColumn(t *testing.T) {
 	}{
 		{[]time.Duration{ms, ms, 300 * ms, 300 * ms}, []string{"futures", "callback", "thread", "thread"}, "thread"},
 		{[]time.Duration{ms, ms, 15 * ms}, []string{"futures", "callback", "thread"}, ""}, // 88%: not enough to split
-		{[]time.Duration{ms, 9 * ms}, []string{"none", "none"}, ""},                      // one column
+		{[]time.Duration{ms, 9 * ms}, []string{"none", "none"}, ""},                       // one column
 	} {
 		c := Calibration{Name: "Spawn", Calls: tt.calls, Impls: tt.impls}
 		if got := c.SlowColumn(); got != tt.want {
