@@ -98,7 +98,6 @@ func dotPanel(title string, labels []string, series []*pointSeries, values []flo
 	p.Y.Tick.Label.XAlign = text.XRight
 	p.Y.Padding = vg.Points(6)
 	p.Y.Min, p.Y.Max = -0.5, float64(n)-0.5
-	setValueAxis(&p.X, values, axisLabel, unit, false)
 	grid := plotter.NewGrid()
 	grid.Horizontal.Color = nil
 	grid.Vertical = draw.LineStyle{Color: colorGrid, Width: vg.Points(0.5), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}
@@ -106,6 +105,9 @@ func dotPanel(title string, labels []string, series []*pointSeries, values []flo
 	for _, s := range series {
 		p.Add(s)
 	}
+	// After the plotters: Add widens the axis to their data, interval ends
+	// at or below zero included, which a log axis cannot show.
+	setValueAxis(&p.X, values, axisLabel, unit, false)
 	return p
 }
 

@@ -170,3 +170,17 @@ func TestChartsRender(t *testing.T) {
 		}
 	}
 }
+
+// TestLogDotChartWithNegativeIntervalEnd draws a dot chart on a log
+// scale where one interval reaches below zero (some samples negative, as
+// rss-B/conn can be): the interval end is clamped to the axis, not fed to
+// the log scale.
+func TestLogDotChartWithNegativeIntervalEnd(t *testing.T) {
+	f := reporttest.Parse(t, reporttest.Header(false, "2026-01-02T00:00:00Z", "a", "b")+
+		reporttest.Results("Spawn/impl=a/tasks=10", "ns/task", -3, -3, -3, -1, 2, 2, 2, 2, 2, 2)+
+		reporttest.Results("Spawn/impl=b/tasks=10", "ns/task", reporttest.Spread(1e5, 10)...))
+	_, texts := drawAll(t, PlanCharts(summary.Summarize(f)))
+	if !strings.Contains(texts["dispatch.svg"], "log scale") {
+		t.Error("dispatch chart over a 50,000× range is not on a log scale")
+	}
+}
