@@ -386,11 +386,7 @@ func measureAnchor(b *testing.B, c *anchorChild, unit string, perCall int, call 
 	at := serverPlace{cpus: set.Len(), gomaxprocs: c.gomaxprocs, set: set}
 	reportServerPlace(b, at)
 	units := float64(b.N) * float64(perCall)
-	u := u1.sub(u0)
-	if u1.switches < u0.switches {
-		u.known = false // a thread ended in between, taking its count along
-	}
-	ms, perUnit := serverMetrics(u, wall, elapsed, iostrat.Stats{}, units, unit)
+	ms, perUnit := serverMetrics(u1.sub(u0), wall, elapsed, iostrat.Stats{}, units, unit)
 	for _, m := range ms {
 		b.ReportMetric(m.value, m.unit)
 	}

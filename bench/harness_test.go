@@ -163,9 +163,12 @@ type usage struct {
 	known    bool
 }
 
-// sub is the usage between earlier and u.
+// sub is the usage between earlier and u. Switches that went down (an
+// outside process's thread ended in between, taking its count along) are
+// not known.
 func (u usage) sub(earlier usage) usage {
-	return usage{cpu: u.cpu - earlier.cpu, switches: u.switches - earlier.switches, known: u.known && earlier.known}
+	known := u.known && earlier.known && u.switches >= earlier.switches
+	return usage{cpu: u.cpu - earlier.cpu, switches: u.switches - earlier.switches, known: known}
 }
 
 // processUsage is this process's usage so far, from getrusage: the CPU
